@@ -1,0 +1,1 @@
+"""gpumath benchmarks: one module per kernel family, run by ``python -m gpumath bench``."""

@@ -1,0 +1,39 @@
+"""gpumath: GPU-first array math for the mathematics under deep learning.
+
+Pick a device (``gpumath.set_device("cuda")``, ``"cpu"`` or the default ``"auto"``), make
+arrays with :func:`gpumath.asarray`, and call gpumath functions: they run where their inputs
+live, through CuPy and gpumath's own CUDA kernels on an NVIDIA GPU, or NumPy on the CPU.
+"""
+
+from ._backend import (
+    DeviceError,
+    array_namespace,
+    asarray,
+    device_info,
+    device_of,
+    get_device,
+    set_device,
+    to_device,
+    to_numpy,
+    use_device,
+)
+from ._kernels import KernelError
+from .ops import clip
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DeviceError",
+    "KernelError",
+    "__version__",
+    "array_namespace",
+    "asarray",
+    "clip",
+    "device_info",
+    "device_of",
+    "get_device",
+    "set_device",
+    "to_device",
+    "to_numpy",
+    "use_device",
+]
