@@ -14,6 +14,7 @@ from types import ModuleType
 import numpy as np
 
 import gpumath
+from gpumath import _compile_check
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -115,12 +116,6 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_check_kernels(args: argparse.Namespace) -> int:
-    from . import _compile_check
-
-    return _compile_check.main(args.rest)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gpumath", description=gpumath.__doc__)
     parser.add_argument("--device", help="device for this command: auto, cpu, cuda, cuda:N")
@@ -137,8 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--out", type=Path, help="results folder (default benchmarks/results)")
     bench.set_defaults(fn=cmd_bench)
     check = sub.add_parser("check-kernels", help="nvcc compile check of kernels/*.cu")
-    check.add_argument("rest", nargs=argparse.REMAINDER)
-    check.set_defaults(fn=cmd_check_kernels)
+    _compile_check.add_arguments(check)
+    check.set_defaults(fn=_compile_check.run)
     args = parser.parse_args(argv)
     if args.device:
         gpumath.set_device(args.device)

@@ -179,11 +179,8 @@ def format_report(report: CheckReport) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Print the table; exit 1 on problems, or when nvcc is required and absent."""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="gpumath check-kernels", description=__doc__)
+def add_arguments(parser) -> None:
+    """Add the command-line options of the check to an argparse parser."""
     parser.add_argument("--kernel-dir", type=Path, default=None)
     parser.add_argument("--json", type=Path, default=None, help="also write the report here")
     parser.add_argument(
@@ -192,7 +189,10 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("GPUMATH_REQUIRE_NVCC") == "1",
         help="fail when nvcc is missing (default from GPUMATH_REQUIRE_NVCC=1, set in CI)",
     )
-    args = parser.parse_args(argv)
+
+
+def run(args) -> int:
+    """Print the table; exit status 1 on problems, or when nvcc is required and absent."""
     try:
         report = check_kernels(args.kernel_dir)
     except FileNotFoundError as exc:
@@ -202,3 +202,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.json is not None:
         args.json.write_text(report.to_json())
     return 0 if report.ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry (also ``python -m gpumath check-kernels``)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="gpumath check-kernels", description=__doc__)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))

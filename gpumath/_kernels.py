@@ -32,7 +32,8 @@ _INCLUDE_RE = re.compile(r'^[ \t]*#[ \t]*include[ \t]*"([^"]+)"[ \t]*$', re.MULT
 _DEFAULT_OPTIONS = ("--std=c++17",)
 
 _lock = threading.Lock()
-_modules: dict[tuple[str, tuple[str, ...], int], Any] = {}
+_modules: dict[tuple[str, tuple[str, ...], int], Any] = {}  # (family, options, device)
+_functions: dict[tuple[str, tuple[str, ...], int, str], Any] = {}  # ... and kernel name
 
 
 class KernelError(RuntimeError):
@@ -87,20 +88,24 @@ def get_kernel(family: str, name: str, options: tuple[str, ...] = ()) -> Any:
     import cupy
 
     options = _DEFAULT_OPTIONS + tuple(options)
-    key = (family, options, cupy.cuda.Device().id)
-    with _lock:
-        module = _modules.get(key)
-        if module is None:
-            module = cupy.RawModule(code=kernel_source(family), options=options)
-            _modules[key] = module
+    device = cupy.cuda.Device().id
+    kernel = _functions.get((family, options, device, name))
+    if kernel is not None:  # the hot path: no lock, no CuPy lookup
+        return kernel
+    key = (family, options, device)
     try:
-        return module.get_function(name)
+        with _lock:  # one compile per key, even when threads ask at the same time
+            module = _modules.get(key)
+            if module is None:
+                module = cupy.RawModule(code=kernel_source(family), options=options)
+            kernel = module.get_function(name)  # CuPy compiles lazily, here, under the lock
+            _modules[key] = module
+            _functions[(*key, name)] = kernel
+        return kernel
     except cupy.cuda.compiler.CompileException as exc:
-        with _lock:
-            _modules.pop(key, None)
+        log = exc.get_message() if hasattr(exc, "get_message") else str(exc)
         raise KernelError(
-            f"kernels/{family}.cu failed to compile (asked for {name}, options {options}):\n"
-            f"{exc.get_message() if hasattr(exc, 'get_message') else exc}"
+            f"kernels/{family}.cu failed to compile (asked for {name}, options {options}):\n{log}"
         ) from exc
     except cupy.cuda.driver.CUDADriverError as exc:
         raise KernelError(f"kernels/{family}.cu has no usable kernel {name!r}: {exc}") from exc

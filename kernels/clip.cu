@@ -2,7 +2,7 @@
 //
 // A bound that is absent (None in Python) is passed as -inf / +inf. NaN propagates from x
 // and from either bound, exactly like np.maximum/np.minimum; fminf/fmaxf would drop it,
-// which is why the comparisons are written out.
+// which is why the comparisons are written out. No __restrict__: out may alias x (in place).
 #include "common.cuh"
 
 template <typename T>
@@ -12,15 +12,13 @@ __device__ __forceinline__ T gm_clip_one(T v, T lo, T hi) {
     return v;
 }
 
-extern "C" __global__ void gm_clip_f32(const float* __restrict__ x, float* __restrict__ out,
-                                       float lo, float hi, gm_index_t n) {
+extern "C" __global__ void gm_clip_f32(const float* x, float* out, float lo, float hi, gm_index_t n) {
     for (gm_index_t i = gm_global_thread_index(); i < n; i += gm_grid_stride()) {
         out[i] = gm_clip_one(x[i], lo, hi);
     }
 }
 
-extern "C" __global__ void gm_clip_f64(const double* __restrict__ x, double* __restrict__ out,
-                                       double lo, double hi, gm_index_t n) {
+extern "C" __global__ void gm_clip_f64(const double* x, double* out, double lo, double hi, gm_index_t n) {
     for (gm_index_t i = gm_global_thread_index(); i < n; i += gm_grid_stride()) {
         out[i] = gm_clip_one(x[i], lo, hi);
     }

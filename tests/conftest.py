@@ -29,6 +29,16 @@ def _gpu_reason() -> str | None:
     return None if probe.ok else probe.reason
 
 
+def _skip_without_gpu() -> None:
+    """Skip visibly without a GPU; fail instead where GPUMATH_REQUIRE_GPU=1 (gpu_check.sh)."""
+    reason = _gpu_reason()
+    if reason is None:
+        return
+    if os.environ.get("GPUMATH_REQUIRE_GPU") == "1":
+        pytest.fail(f"GPUMATH_REQUIRE_GPU=1 but no GPU: {reason}")
+    pytest.skip(f"no GPU: {reason}")
+
+
 @pytest.fixture(
     params=[
         pytest.param("numpy", id="numpy"),
@@ -39,9 +49,7 @@ def xp(request):
     """The array module under test: numpy always, cupy when a GPU answers (else skipped)."""
     if request.param == "numpy":
         return np
-    reason = _gpu_reason()
-    if reason is not None:
-        pytest.skip(f"no GPU: {reason}")
+    _skip_without_gpu()
     import cupy
 
     return cupy
@@ -58,9 +66,7 @@ def rng():
 @pytest.fixture
 def gpu():
     """Skip (visibly) unless a CUDA GPU answers; returns the cupy module."""
-    reason = _gpu_reason()
-    if reason is not None:
-        pytest.skip(f"no GPU: {reason}")
+    _skip_without_gpu()
     import cupy
 
     return cupy
