@@ -18,3 +18,8 @@ __device__ __forceinline__ gm_index_t gm_global_thread_index() {
 __device__ __forceinline__ gm_index_t gm_grid_stride() {
     return (gm_index_t)gridDim.x * blockDim.x;
 }
+
+// True when `ptr` is aligned to `bytes` (a power of two): vector loads need it.
+__device__ __forceinline__ bool gm_is_aligned(const void* ptr, unsigned long long bytes) {
+    return (reinterpret_cast<unsigned long long>(ptr) & (bytes - 1)) == 0;
+}

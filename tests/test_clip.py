@@ -147,3 +147,17 @@ def test_cuda_path_matches_xp_path(gpu, rng):
     ours = clip_module._clip_cuda(x, -0.3, None)
     oracle = clip_module._clip_xp(x, -0.3, None, xp=array_api_compat.array_namespace(x))
     assert_close(ours, gm.to_numpy(oracle), like=x, rtol=0)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("offset", [1, 2, 3])
+def test_cuda_misaligned_views(gpu, rng, dtype, offset):
+    # x[offset:] is C-contiguous but not 16-byte aligned: the kernel's scalar loop runs.
+    host = rng.standard_normal(4099).astype(dtype)
+    x = gpu.asarray(host)[offset:]
+    out = gpu.full(x.shape, np.nan, dtype=dtype)
+    gm.clip(x, -0.5, 0.5, out=out)
+    assert_close(out, np.clip(host[offset:], -0.5, 0.5), like=x, rtol=0)
+    shifted_out = gpu.full(x.size + 1, np.nan, dtype=dtype)[1:]  # aligned x, misaligned out
+    gm.clip(gpu.asarray(host[: x.size]), -0.5, 0.5, out=shifted_out)
+    assert_close(shifted_out, np.clip(host[: x.size], -0.5, 0.5), like=x, rtol=0)
