@@ -18,7 +18,7 @@ from ._backend import (
     use_device,
 )
 from ._kernels import KernelError
-from .ops import clip
+from .ops import clip, matmul
 
 __version__ = "0.1.0"
 
@@ -32,6 +32,7 @@ __all__ = [
     "device_info",
     "device_of",
     "get_device",
+    "matmul",
     "set_device",
     "to_device",
     "to_numpy",

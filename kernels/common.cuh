@@ -23,3 +23,26 @@ __device__ __forceinline__ gm_index_t gm_grid_stride() {
 __device__ __forceinline__ bool gm_is_aligned(const void* ptr, unsigned long long bytes) {
     return (reinterpret_cast<unsigned long long>(ptr) & (bytes - 1)) == 0;
 }
+
+// One source for both compilers (the emulation lane, tests/cuda_emu, defines GM_EMU):
+//
+// GM_DYNAMIC_SHARED(T, name) declares `T* name` pointing at the launch's dynamic shared
+// memory (16-byte aligned). Use it instead of `extern __shared__ T name[];`, which host C++
+// cannot express.
+#if defined(GM_EMU)
+#define GM_DYNAMIC_SHARED(T, name) T* name = reinterpret_cast<T*>(gm_emu_dynamic_shared())
+#else
+#define GM_DYNAMIC_SHARED(T, name)                                     \
+    extern __shared__ __align__(16) unsigned char gm_dynamic_shared_[]; \
+    T* name = reinterpret_cast<T*>(gm_dynamic_shared_)
+#endif
+
+// GM_HAS_INLINE_PTX is 1 when compiling device code for a GPU (NVRTC, nvcc's device pass)
+// and 0 in the emulation lane and in nvcc's host pass. Inline PTX (mma.sync, ldmatrix, cp.async)
+// goes under `#if GM_HAS_INLINE_PTX && __CUDA_ARCH__ >= 800`, next to a plain-CUDA path that
+// the lane tests.
+#if defined(__CUDA_ARCH__) && !defined(GM_EMU)
+#define GM_HAS_INLINE_PTX 1
+#else
+#define GM_HAS_INLINE_PTX 0
+#endif

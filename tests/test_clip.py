@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -9,8 +11,10 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import gpumath as gm
-from gpumath.ops import clip as clip_module
 from gpumath.testing import assert_close
+
+# `gpumath.ops.clip` is the function (re-exported); the module holds the two paths.
+clip_module = importlib.import_module("gpumath.ops.clip")
 
 FLOATS = [np.float32, np.float64]
 # Ragged sizes around the launch geometry (256-thread blocks) and a grid-stride wrap.

@@ -1,0 +1,233 @@
+"""Matrix products: ``gpumath.matmul`` with NumPy semantics, on our tiled kernel or the vendor's."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .. import _kernels
+from .._backend import array_namespace, is_numpy_namespace
+from .._nvtx import annotate
+from .._validate import FLOAT_DTYPES, check_array, check_out, check_real_dtype
+
+__all__ = ["ALGORITHMS", "matmul"]
+
+ALGORITHMS = ("auto", "tiled", "vendor")
+
+# Tile of C per thread block in kernels/matmul.cu, per dtype (must match the template there).
+_TILE = {np.dtype(np.float32): 128, np.dtype(np.float64): 64}
+_THREADS = 256
+_MAX_GRID_Z = 65535  # CUDA's limit on gridDim.z: larger batches are launched in chunks
+_INT32_MAX = 2**31 - 1  # the kernel takes M, N, K and the tile count as int
+
+
+@annotate("gpumath.matmul")
+def matmul(a: Any, b: Any, /, *, out: Any = None, algorithm: str = "auto") -> Any:
+    """Matrix product of two arrays, like ``numpy.matmul``.
+
+    2-D operands give the matrix product; operands with more dimensions are stacks of
+    matrices in the last two axes, and the leading (batch) axes broadcast. A 1-D ``a`` is
+    a row vector and a 1-D ``b`` a column vector; that axis is dropped from the result.
+
+    Parameters
+    ----------
+    a : array, shape (..., M, K) or (K,)
+        NumPy or CuPy array of a real dtype.
+    b : array, shape (..., K, N) or (K,)
+        Same library and device as ``a``.
+    out : array, optional
+        Where to write the result: the result's shape and dtype
+        (``numpy.result_type(a, b)``).
+    algorithm : {"auto", "tiled", "vendor"}
+        On CUDA arrays: ``"tiled"`` runs gpumath's tiled GEMM kernel (float32 and float64
+        only; other dtypes raise ValueError), ``"vendor"`` runs ``cupy.matmul`` (cuBLAS),
+        and ``"auto"`` picks one for the shape. On NumPy arrays every algorithm runs
+        ``numpy.matmul`` (BLAS): gpumath has no CPU kernel.
+
+    Returns
+    -------
+    array
+        Shape ``broadcast(a.shape[:-2], b.shape[:-2]) + (M, N)`` (minus 1-D operand axes),
+        dtype ``numpy.result_type(a, b)``, on the inputs' device. ``K == 0`` gives zeros.
+
+    Raises
+    ------
+    ValueError
+        If the inner dimensions differ or the batch axes do not broadcast (the message
+        names both shapes), an operand is 0-d, or ``algorithm`` is unknown.
+    TypeError
+        If an operand is not an array or has a complex dtype, or the inputs mix NumPy and
+        CuPy arrays.
+
+    Notes
+    -----
+    The tiled kernel reads C-contiguous operands: transposed or otherwise strided inputs
+    are copied to C order first (``xp.ascontiguousarray``), and a batch axis that broadcasts
+    partially (e.g. ``(2, 1)`` against ``(1, 3)``) is materialised. Float32 products are
+    true float32 (FMA in float32, no TF32 tensor cores).
+
+    Examples
+    --------
+    >>> import numpy as np, gpumath as gm
+    >>> gm.matmul(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[5.0], [6.0]]))
+    array([[17.],
+           [39.]])
+    >>> gm.matmul(np.ones((4, 2, 3)), np.ones(3)).shape
+    (4, 2)
+    """
+    check_array(a, "a")
+    check_array(b, "b")
+    check_real_dtype(a, "a")
+    check_real_dtype(b, "b")
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"`algorithm` must be one of {ALGORITHMS}; got {algorithm!r}")
+    xp = array_namespace(a, b, out)
+    shape = _result_shape(a.shape, b.shape)
+    dtype = np.result_type(a.dtype, b.dtype)
+    if out is not None:
+        check_out(out, shape, dtype)
+    if is_numpy_namespace(xp):  # no CPU kernel: BLAS through NumPy for every algorithm
+        return np.matmul(a, b, out=out)
+    import cupy
+
+    if a.shape[-1] == 0 or math.prod(shape) == 0:  # no launch; K == 0 sums no terms: zeros
+        result = cupy.empty(shape, dtype=dtype) if out is None else out
+        result.fill(0)
+        return result
+    if algorithm == "tiled":
+        _check_tiled(a, b, dtype)
+        return _matmul_tiled(a, b, shape, dtype, out)
+    # "auto": our kernel wherever it applies, for now. The crossover against cuBLAS (small
+    # and skinny shapes, batched, fp64) must come from measurements in benchmarks/results
+    # and be written here as a table once the first H100 run is in.
+    if algorithm == "auto" and _tiled_supports(a, b, dtype):
+        return _matmul_tiled(a, b, shape, dtype, out)
+    return cupy.matmul(a, b, out=out)
+
+
+def _result_shape(a_shape: tuple[int, ...], b_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """NumPy matmul's result shape; ValueError naming both shapes when there is none."""
+    if len(a_shape) == 0 or len(b_shape) == 0:
+        raise ValueError(
+            f"matmul needs operands with at least 1 dimension; got shapes {a_shape} and {b_shape}"
+        )
+    a2 = a_shape if len(a_shape) > 1 else (1, *a_shape)
+    b2 = b_shape if len(b_shape) > 1 else (*b_shape, 1)
+    if a2[-1] != b2[-2]:
+        raise ValueError(
+            f"matmul: inner dimensions differ: `a` has shape {a_shape} (K = {a2[-1]}) and "
+            f"`b` has shape {b_shape} (K = {b2[-2]})"
+        )
+    try:
+        batch = np.broadcast_shapes(a2[:-2], b2[:-2])
+    except ValueError:
+        raise ValueError(
+            f"matmul: batch dimensions do not broadcast: `a` has shape {a_shape} and "
+            f"`b` has shape {b_shape}"
+        ) from None
+    rows = (a2[-2],) if len(a_shape) > 1 else ()
+    cols = (b2[-1],) if len(b_shape) > 1 else ()
+    return (*batch, *rows, *cols)
+
+
+def _extents(a: Any, b: Any) -> tuple[int, int, int]:
+    m = a.shape[-2] if a.ndim > 1 else 1
+    k = a.shape[-1]
+    n = b.shape[-1] if b.ndim > 1 else 1
+    return m, n, k
+
+
+def _tiled_supports(a: Any, b: Any, dtype: Any) -> bool:
+    """Our kernel takes float32/float64 and int32 extents and tile counts."""
+    if np.dtype(dtype) not in FLOAT_DTYPES:
+        return False
+    m, n, k = _extents(a, b)
+    tile = _TILE[np.dtype(dtype)]
+    return max(m, n, k) <= _INT32_MAX and -(-m // tile) * -(-n // tile) <= _INT32_MAX
+
+
+def _check_tiled(a: Any, b: Any, dtype: Any) -> None:
+    """ValueError saying why ``algorithm="tiled"`` cannot run these operands."""
+    if np.dtype(dtype) not in FLOAT_DTYPES:
+        raise ValueError(
+            f'algorithm="tiled" supports float32 and float64; got {a.dtype} @ {b.dtype} '
+            f"(result {np.dtype(dtype)}); use algorithm='vendor' or 'auto'"
+        )
+    if not _tiled_supports(a, b, dtype):
+        raise ValueError(
+            f'algorithm="tiled": extents of {a.shape} @ {b.shape} exceed the kernel\'s '
+            "32-bit M, N, K; use algorithm='vendor' or 'auto'"
+        )
+
+
+def _batched_operand(x: Any, batch: tuple[int, ...], xp: Any) -> tuple[Any, int]:
+    """C-contiguous (rows, cols) matrices for the kernel, and their batch stride (0: shared)."""
+    rows, cols = x.shape[-2:]
+    own = x.shape[:-2]
+    if math.prod(own) == 1:  # one matrix for the whole batch: stride 0 broadcasts it
+        return xp.ascontiguousarray(x.reshape(rows, cols)), 0
+    if (1,) * (len(batch) - len(own)) + own != batch:  # partial broadcast: materialise
+        x = xp.broadcast_to(x, (*batch, rows, cols))
+    return xp.ascontiguousarray(x), rows * cols
+
+
+def _matmul_tiled(a: Any, b: Any, shape: tuple[int, ...], dtype: Any, out: Any) -> Any:
+    """Run kernels/matmul.cu on non-empty CuPy operands; the result has ``shape`` and ``dtype``."""
+    import cupy
+
+    dtype = np.dtype(dtype)
+    a2 = a[None, :] if a.ndim == 1 else a
+    b2 = b[:, None] if b.ndim == 1 else b
+    a2, b2 = a2.astype(dtype, copy=False), b2.astype(dtype, copy=False)
+    m, n, k = _extents(a2, b2)
+    batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+    count = math.prod(batch)
+    direct = (
+        out is not None
+        and out.flags.c_contiguous
+        and not cupy.may_share_memory(out, a)
+        and not cupy.may_share_memory(out, b)
+    )
+    result = out if direct else cupy.empty(shape, dtype=dtype)
+    a3, stride_a = _batched_operand(a2, batch, cupy)
+    b3, stride_b = _batched_operand(b2, batch, cupy)
+    _launch(a3, b3, result, m, n, k, count, stride_a, stride_b)
+    if out is not None and result is not out:
+        out[...] = result
+        return out
+    return result
+
+
+def _launch(
+    a: Any, b: Any, c: Any, m: int, n: int, k: int, count: int, stride_a: int, stride_b: int
+) -> None:
+    """Launch the tiled kernel over ``count`` matrices, at most 65535 per launch (grid z)."""
+    tile = _TILE[np.dtype(c.dtype)]
+    suffix = "f32" if c.dtype == np.float32 else "f64"
+    kernel = _kernels.get_kernel("matmul", f"gm_matmul_{suffix}")
+    tiles = -(-m // tile) * -(-n // tile)
+    flat_a, flat_b, flat_c = a.reshape(-1), b.reshape(-1), c.reshape(-1)
+    stride_c = m * n
+    for first in range(0, count, _MAX_GRID_Z):
+        chunk = min(_MAX_GRID_Z, count - first)
+        args = (
+            flat_a[first * stride_a :],  # views: the kernel sees the chunk's first matrix
+            flat_b[first * stride_b :],
+            flat_c[first * stride_c :],
+            np.int32(m),
+            np.int32(n),
+            np.int32(k),
+            np.int64(stride_a),
+            np.int64(stride_b),
+            np.int64(stride_c),
+        )
+        _kernels.launch(
+            kernel,
+            (tiles, 1, chunk),
+            (_THREADS,),
+            args,
+            op="matmul",
+            shapes=f"({count} x {m}x{k}) @ ({k}x{n}) {c.dtype}",
+        )
