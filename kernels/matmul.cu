@@ -29,6 +29,18 @@
 #define GM_MM_THREADS 256
 #define GM_MM_GROUP_M 8
 
+// Tuning knobs, overridable with -D at compile time; benchmarks/tune_matmul.py measures
+// the alternatives. MIN_BLOCKS is the float32 kernel's __launch_bounds__ occupancy target
+// (2 caps it at 128 registers); UNROLL_K the unroll factor of the inner K loop (full
+// unrolling schedules past 128 registers and spills at MIN_BLOCKS 2).
+#ifndef GM_MM_MIN_BLOCKS
+#define GM_MM_MIN_BLOCKS 2
+#endif
+#ifndef GM_MM_UNROLL_K
+#define GM_MM_UNROLL_K 2
+#endif
+constexpr int gm_mm_unroll_k = GM_MM_UNROLL_K;  // `#pragma unroll` takes no macros
+
 // Vector loads and stores of V consecutive elements at a (V * sizeof(T))-aligned address.
 __device__ __forceinline__ void gm_mm_load_vec(const float* p, float* r) {
     const float4 v = *reinterpret_cast<const float4*>(p);
@@ -159,7 +171,7 @@ __device__ __forceinline__ void gm_matmul_body(const T* __restrict__ A, const T*
             gm_mm_fetch<V>(a_src, a_row_ok, k1 + a_k, K, a_vec, ra);
             gm_mm_fetch<V>(b_src, k1 + b_k < K, b_col, N, b_vec, rb);
         }
-#pragma unroll 2  // full unrolling schedules past 128 registers and spills
+#pragma unroll gm_mm_unroll_k
         for (int kk = 0; kk < BK; ++kk) {
             T fa[TM], fb[TN];
 #pragma unroll
@@ -201,7 +213,7 @@ __device__ __forceinline__ void gm_matmul_body(const T* __restrict__ A, const T*
     }
 }
 
-extern "C" __global__ void __launch_bounds__(GM_MM_THREADS, 2)
+extern "C" __global__ void __launch_bounds__(GM_MM_THREADS, GM_MM_MIN_BLOCKS)
     gm_matmul_f32(const float* __restrict__ A, const float* __restrict__ B, float* __restrict__ C,
                   int M, int N, int K, gm_index_t stride_a, gm_index_t stride_b, gm_index_t stride_c) {
     gm_matmul_body<float, 128, 128, 8, 4, 4>(A, B, C, M, N, K, stride_a, stride_b, stride_c);

@@ -201,12 +201,24 @@ def _matmul_tiled(a: Any, b: Any, shape: tuple[int, ...], dtype: Any, out: Any) 
 
 
 def _launch(
-    a: Any, b: Any, c: Any, m: int, n: int, k: int, count: int, stride_a: int, stride_b: int
+    a: Any,
+    b: Any,
+    c: Any,
+    m: int,
+    n: int,
+    k: int,
+    count: int,
+    stride_a: int,
+    stride_b: int,
+    options: tuple[str, ...] = (),
 ) -> None:
-    """Launch the tiled kernel over ``count`` matrices, at most 65535 per launch (grid z)."""
+    """Launch the tiled kernel over ``count`` matrices, at most 65535 per launch (grid z).
+
+    ``options`` are extra compiler flags, e.g. the tuning knobs of kernels/matmul.cu.
+    """
     tile = _TILE[np.dtype(c.dtype)]
     suffix = "f32" if c.dtype == np.float32 else "f64"
-    kernel = _kernels.get_kernel("matmul", f"gm_matmul_{suffix}")
+    kernel = _kernels.get_kernel("matmul", f"gm_matmul_{suffix}", options)
     tiles = -(-m // tile) * -(-n // tile)
     flat_a, flat_b, flat_c = a.reshape(-1), b.reshape(-1), c.reshape(-1)
     stride_c = m * n
