@@ -100,7 +100,10 @@ def time_it(ctx: Context, fn: Callable[[], Any], *, repeat: int | None = None) -
     if ctx.on_gpu:
         from cupyx.profiler import benchmark
 
-        result = benchmark(fn, n_repeat=repeat, n_warmup=max(3, repeat // 10))
+        def call():  # cupyx's benchmark wants a __name__, which partial objects lack
+            return fn()
+
+        result = benchmark(call, n_repeat=repeat, n_warmup=max(3, repeat // 10))
         return float(np.median(result.gpu_times[0]))
     for _ in range(max(2, repeat // 10)):
         fn()
