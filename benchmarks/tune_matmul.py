@@ -22,10 +22,10 @@ import gpumath
 from .harness import Context, max_rel_err, time_it
 
 VARIANTS = {
-    "default (min_blocks 2, unroll 2)": (),
-    "min_blocks 2, unroll 1": ("-DGM_MM_UNROLL_K=1",),
-    "min_blocks 1, unroll 2": ("-DGM_MM_MIN_BLOCKS=1",),
-    "min_blocks 1, unroll 8": ("-DGM_MM_MIN_BLOCKS=1", "-DGM_MM_UNROLL_K=8"),
+    "default (min_blocks 1, unroll 8)": (),
+    "min_blocks 1, unroll 2": ("-DGM_MM_UNROLL_K=2",),
+    "min_blocks 2, unroll 2": ("-DGM_MM_MIN_BLOCKS=2", "-DGM_MM_UNROLL_K=2"),
+    "min_blocks 2, unroll 1": ("-DGM_MM_MIN_BLOCKS=2", "-DGM_MM_UNROLL_K=1"),
 }
 SHAPES = [(4096, 4096, 4096), (8192, 8192, 8192), (4095, 4097, 4093), (2048, 2048, 2048)]
 

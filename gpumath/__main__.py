@@ -48,6 +48,26 @@ def _demo_clip(n: int) -> bool:
     return ok
 
 
+def _demo_matmul(n: int) -> bool:
+    """float32 matmul on the current device against NumPy float64; error and rate."""
+    rng = np.random.default_rng()
+    host_a = rng.standard_normal((n, n), dtype=np.float32)
+    host_b = rng.standard_normal((n, n), dtype=np.float32)
+    a, b = gpumath.asarray(host_a), gpumath.asarray(host_b)
+    path = "our tiled kernel" if gpumath.device_of(a) != "cpu" else "NumPy BLAS"
+    ours = gpumath.matmul(a, b)
+    ref = host_a.astype(np.float64) @ host_b.astype(np.float64)
+    err = np.linalg.norm(gpumath.to_numpy(ours) - ref) / np.linalg.norm(ref)
+    seconds = _median_seconds(lambda: gpumath.matmul(a, b), a)
+    ok = err < 1e-5
+    print(
+        f"matmul    {n}x{n}x{n} float32 via {path}: rel err {err:.1e} "
+        f"[{'ok' if ok else 'FAILED'}], {seconds * 1e3:.3f} ms, "
+        f"{2 * n**3 / seconds / 1e12:.2f} TFLOP/s"
+    )
+    return ok
+
+
 def _median_seconds(fn, x, repeat: int = 20) -> float:
     sync = (lambda: None) if gpumath.device_of(x) == "cpu" else _cuda_sync
     fn()
@@ -73,7 +93,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"gpumath {gpumath.__version__} on {info['device']} ({info['device_name']})")
     if info["backend"] == "cpu":
         print(f"  CUDA not used: {info['cuda_unavailable_reason']}")
-    checks = [_demo_clip(args.size)]
+    checks = [_demo_clip(args.size), _demo_matmul(args.matmul_size)]
     print("demo passed" if all(checks) else "demo FAILED: a result disagreed with NumPy")
     return 0 if all(checks) else 1
 
@@ -124,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     info.add_argument("--json", action="store_true")
     info.set_defaults(fn=cmd_info)
     demo = sub.add_parser("demo", help="a checked, timed tour of gpumath on the device")
-    demo.add_argument("--size", type=int, default=10_000_000)
+    demo.add_argument("--size", type=int, default=10_000_000, help="elements for clip")
+    demo.add_argument("--matmul-size", type=int, default=1024, help="n for n x n matmul")
     demo.set_defaults(fn=cmd_demo)
     bench = sub.add_parser("bench", help="benchmarks: ours against the vendor library")
     bench.add_argument("--quick", action="store_true", help="smaller inputs, fewer repeats")

@@ -20,7 +20,7 @@
 // blocks resident together share panels of A and B in L2. blockIdx.z is the matrix of the
 // batch; a batch stride of 0 broadcasts that operand. Offsets are 64-bit; M, N, K and
 // tiles_m * tiles_n must each be < 2**31. No batch loop in the kernel: keeping the batch
-// index live across the K loop cost the registers that fit two blocks per SM.
+// index live across the K loop costs registers the K loop needs.
 //
 // Only standard CUDA C++ (no inline PTX, no cp.async, static shared memory): the emulation
 // lane compiles this file unchanged with a host compiler.
@@ -31,13 +31,15 @@
 
 // Tuning knobs, overridable with -D at compile time; benchmarks/tune_matmul.py measures
 // the alternatives. MIN_BLOCKS is the float32 kernel's __launch_bounds__ occupancy target
-// (2 caps it at 128 registers); UNROLL_K the unroll factor of the inner K loop (full
-// unrolling schedules past 128 registers and spills at MIN_BLOCKS 2).
+// (2 caps it at 128 registers, and then full unrolling spills); UNROLL_K the unroll factor
+// of the inner K loop. On an H100 (2026-11-26) min_blocks 1 with the K loop fully unrolled
+// (149 registers) was fastest: 0.76-0.79x cuBLAS at 2048-8192, against 0.73-0.77x for
+// min_blocks 2 with unroll 2 (benchmarks/results/tune_matmul-h100.json).
 #ifndef GM_MM_MIN_BLOCKS
-#define GM_MM_MIN_BLOCKS 2
+#define GM_MM_MIN_BLOCKS 1
 #endif
 #ifndef GM_MM_UNROLL_K
-#define GM_MM_UNROLL_K 2
+#define GM_MM_UNROLL_K 8
 #endif
 constexpr int gm_mm_unroll_k = GM_MM_UNROLL_K;  // `#pragma unroll` takes no macros
 

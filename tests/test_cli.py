@@ -36,9 +36,11 @@ def test_info_auto_reports_a_backend():
 
 
 def test_demo_passes_on_cpu():
-    proc = gpumath_cli("--device", "cpu", "demo", "--size", "100000")
+    proc = gpumath_cli("--device", "cpu", "demo", "--size", "100000", "--matmul-size", "129")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "clip" in proc.stdout and "[ok]" in proc.stdout and "demo passed" in proc.stdout
+    for op in ("clip", "matmul"):
+        assert any(line.startswith(op) and "[ok]" in line for line in proc.stdout.splitlines())
+    assert "demo passed" in proc.stdout
 
 
 def test_bad_device_flag_is_reported():
@@ -68,4 +70,4 @@ def test_bench_quick_writes_table_and_results(tmp_path):
 def test_demo_on_gpu(gpu):
     proc = gpumath_cli("--device", "cuda", "demo")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "our CUDA kernel" in proc.stdout
+    assert "our CUDA kernel" in proc.stdout and "our tiled kernel" in proc.stdout
