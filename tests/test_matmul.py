@@ -196,7 +196,8 @@ def test_tiled_rejects_integers_on_gpu(gpu):
         )
 
 
-@pytest.mark.parametrize("algorithm, ours", [("auto", True), ("tiled", True), ("vendor", False)])
+# "auto" follows the measured crossovers; today cuBLAS wins every measured shape.
+@pytest.mark.parametrize("algorithm, ours", [("auto", False), ("tiled", True), ("vendor", False)])
 def test_cuda_algorithms_pick_the_right_path(gpu, rng, monkeypatch, algorithm, ours):
     calls = []
     real = matmul_module._matmul_tiled

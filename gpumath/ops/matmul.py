@@ -99,11 +99,10 @@ def matmul(a: Any, b: Any, /, *, out: Any = None, algorithm: str = "auto") -> An
     if algorithm == "tiled":
         _check_tiled(a, b, dtype)
         return _matmul_tiled(a, b, shape, dtype, out)
-    # "auto": our kernel wherever it applies, for now. The crossover against cuBLAS (small
-    # and skinny shapes, batched, fp64) must come from measurements in benchmarks/results
-    # and be written here as a table once the first H100 run is in.
-    if algorithm == "auto" and _tiled_supports(a, b, dtype):
-        return _matmul_tiled(a, b, shape, dtype, out)
+    # "auto" is cuBLAS for now: on an H100 (benchmarks/results/nvidia-h100-80gb-hbm3.md,
+    # 2026-11-26) our kernel ran at 0.71-0.78x cuBLAS for float32 at 2048-8192 and ragged
+    # sizes, 0.44x batched 256 x 128^3 and 0.24x for float64, so no measured shape favours
+    # it. When a shape does, its crossover goes here, from that table.
     return cupy.matmul(a, b, out=out)
 
 
