@@ -1,0 +1,1 @@
+"""Statistics: descriptive statistics, streaming moments, distributions."""
