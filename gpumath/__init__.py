@@ -5,6 +5,7 @@ arrays with :func:`gpumath.asarray`, and call gpumath functions: they run where 
 live, through CuPy and gpumath's own CUDA kernels on an NVIDIA GPU, or NumPy on the CPU.
 """
 
+from . import linalg, sparse
 from ._backend import (
     DeviceError,
     array_namespace,
@@ -32,8 +33,10 @@ __all__ = [
     "device_info",
     "device_of",
     "get_device",
+    "linalg",
     "matmul",
     "set_device",
+    "sparse",
     "to_device",
     "to_numpy",
     "use_device",

@@ -68,6 +68,34 @@ def _demo_matmul(n: int) -> bool:
     return ok
 
 
+def _demo_pca(k: int = 10) -> bool:
+    """PCA of a small real dataset (scikit-learn's digits) against NumPy's float64 SVD."""
+    import gpumath.linalg
+
+    try:
+        from sklearn.datasets import load_digits
+
+        host, name = load_digits().data, "digits 1797x64 (scikit-learn)"
+    except ImportError:  # scikit-learn is only in the test extra: say so, use synthetic data
+        rng = np.random.default_rng(0)
+        host = rng.standard_normal((1797, 64)) * np.geomspace(8.0, 0.1, 64)
+        name = "synthetic 1797x64 (scikit-learn not installed)"
+    x = gpumath.asarray(host.astype(np.float32))
+    pca = gpumath.linalg.PCA(k).fit(x)
+    s = np.linalg.svd(host - host.mean(axis=0), compute_uv=False)
+    ref = s[:k] ** 2 / (host.shape[0] - 1)
+    ours = gpumath.to_numpy(pca.explained_variance_)
+    err = np.linalg.norm(ours - ref) / np.linalg.norm(ref)
+    kept = float(gpumath.to_numpy(pca.explained_variance_ratio_).sum())
+    seconds = _median_seconds(lambda: pca.fit(x), x)
+    ok = err < 1e-4
+    print(
+        f"pca       {name} -> {k} components ({pca.svd_solver_}): {100 * kept:.1f}% of "
+        f"variance, rel err {err:.1e} [{'ok' if ok else 'FAILED'}], {seconds * 1e3:.3f} ms"
+    )
+    return ok
+
+
 def _median_seconds(fn, x, repeat: int = 20) -> float:
     sync = (lambda: None) if gpumath.device_of(x) == "cpu" else _cuda_sync
     fn()
@@ -93,7 +121,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"gpumath {gpumath.__version__} on {info['device']} ({info['device_name']})")
     if info["backend"] == "cpu":
         print(f"  CUDA not used: {info['cuda_unavailable_reason']}")
-    checks = [_demo_clip(args.size), _demo_matmul(args.matmul_size)]
+    checks = [_demo_clip(args.size), _demo_matmul(args.matmul_size), _demo_pca()]
     print("demo passed" if all(checks) else "demo FAILED: a result disagreed with NumPy")
     return 0 if all(checks) else 1
 
