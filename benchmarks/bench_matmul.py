@@ -6,7 +6,8 @@ import numpy as np
 
 from gpumath.ops.matmul import matmul
 
-from .harness import Context, Row, max_rel_err, time_it
+from .bench_clip import paired_time_it
+from .harness import Context, Row, max_rel_err
 
 # (label, batch, M, N, K, dtype); batch 0 means plain 2-D operands.
 _GPU_CASES = [
@@ -44,8 +45,11 @@ def run(ctx: Context) -> list[Row]:
         b = ctx.random((*lead, k, n), dtype)
         ours_out = ctx.xp.full((*lead, m, n), np.nan, dtype=dtype)  # poisoned
         vendor_out = ctx.xp.full((*lead, m, n), np.nan, dtype=dtype)
-        ours = time_it(ctx, lambda a=a, b=b, o=ours_out: matmul(a, b, out=o, algorithm="tiled"))
-        vendor = time_it(ctx, lambda a=a, b=b, o=vendor_out: ctx.xp.matmul(a, b, out=o))
+        ours, vendor = paired_time_it(
+            ctx,
+            lambda a=a, b=b, o=ours_out: matmul(a, b, out=o, algorithm="tiled"),
+            lambda a=a, b=b, o=vendor_out: ctx.xp.matmul(a, b, out=o),
+        )
         flops = 2 * max(batch, 1) * m * n * k
         rows.append(
             Row(

@@ -19,7 +19,7 @@ from ._backend import (
     use_device,
 )
 from ._kernels import KernelError
-from .ops import clip, matmul
+from .ops import clip, clip_by_global_norm, clip_by_norm, linear, matmul
 
 __version__ = "0.1.0"
 
@@ -30,9 +30,12 @@ __all__ = [
     "array_namespace",
     "asarray",
     "clip",
+    "clip_by_global_norm",
+    "clip_by_norm",
     "device_info",
     "device_of",
     "get_device",
+    "linear",
     "linalg",
     "matmul",
     "set_device",

@@ -1,12 +1,15 @@
-// Tiled GEMM: C = A @ B for row-major, C-contiguous A (M, K), B (K, N), C (M, N), batched.
+// Tiled GEMM: C = A @ B for row-major, C-contiguous A (M, K), B (K, N), C (M, N), batched
+// (gm_matmul_*), and the fused linear layer Y = activation(X @ W.T + bias) (gm_linear_*),
+// which reads the (N, K) weight along K like A and applies the epilogue before the store.
 //
 // One block of 256 threads computes a BM x BN tile of C, walking K in steps of BK:
-//   * global -> registers: each thread fetches one V-wide vector of A and one of B per step
+//   * global -> registers: each thread fetches V-wide vectors of A and of B per step
 //     (float4 / double2 when the rows are 16-byte aligned, else V scalar loads), guarded at
 //     the ragged edges with zero fill, so any M, N, K (including 1 and 0) is correct;
 //   * registers -> shared: A is stored transposed (As[k][m]) so the compute loop reads both
-//     operands as contiguous vectors along M and N; A rows are padded by APAD elements so
-//     the transposed stores of one warp fall in distinct banks;
+//     operands as contiguous vectors along M and N; A rows (and the weight's, stored the
+//     same way) are padded by PAD elements so the transposed stores of one warp fall in
+//     distinct banks;
 //   * two shared-memory stages: the next K step is fetched from global memory while the
 //     current one is multiplied, so there is one __syncthreads per K step;
 //   * warp tiling: a warp owns a WM x WN sub-tile and each lane a 2 x 2 grid of V x V
@@ -27,19 +30,27 @@
 #include "common.cuh"
 
 #define GM_MM_THREADS 256
-#define GM_MM_GROUP_M 8
 
 // Tuning knobs, overridable with -D at compile time; benchmarks/tune_matmul.py measures
 // the alternatives. MIN_BLOCKS is the float32 kernel's __launch_bounds__ occupancy target
 // (2 caps it at 128 registers, and then full unrolling spills); UNROLL_K the unroll factor
 // of the inner K loop. On an H100 (2026-11-26) min_blocks 1 with the K loop fully unrolled
 // (149 registers) was fastest: 0.76-0.79x cuBLAS at 2048-8192, against 0.73-0.77x for
-// min_blocks 2 with unroll 2 (benchmarks/results/tune_matmul-h100.json).
+// min_blocks 2 with unroll 2 (benchmarks/results/tune_matmul-h100.json). GROUP_M is the
+// number of tile rows a group of consecutive blocks sweeps (L2 reuse, see
+// gm_mm_tile_of_block); BK_F32 the float32 tile depth (8 or 16: 16 halves the barriers per
+// FLOP, costs 16 KiB more shared memory and two vectors of A and B per thread per step).
+#ifndef GM_MM_GROUP_M
+#define GM_MM_GROUP_M 8
+#endif
 #ifndef GM_MM_MIN_BLOCKS
 #define GM_MM_MIN_BLOCKS 1
 #endif
 #ifndef GM_MM_UNROLL_K
 #define GM_MM_UNROLL_K 8
+#endif
+#ifndef GM_MM_BK_F32
+#define GM_MM_BK_F32 8
 #endif
 constexpr int gm_mm_unroll_k = GM_MM_UNROLL_K;  // `#pragma unroll` takes no macros
 
@@ -106,29 +117,115 @@ __device__ __forceinline__ void gm_mm_tile_of_block(int tiles_m, int tiles_n, in
     tile_n = in_group / rows_here;
 }
 
-template <typename T, int BM, int BN, int BK, int V, int APAD>
+// Epilogue of gm_linear: activation codes shared with gpumath/ops/linear.py (_ACTIVATIONS).
+#define GM_ACT_NONE 0
+#define GM_ACT_RELU 1
+#define GM_ACT_GELU 2
+#define GM_ACT_SIGMOID 3
+#define GM_ACT_TANH 4
+
+__device__ __forceinline__ float gm_mm_erfc(float v) { return erfcf(v); }
+__device__ __forceinline__ double gm_mm_erfc(double v) { return erfc(v); }
+__device__ __forceinline__ float gm_mm_exp(float v) { return expf(v); }
+__device__ __forceinline__ double gm_mm_exp(double v) { return exp(v); }
+__device__ __forceinline__ float gm_mm_tanh(float v) { return tanhf(v); }
+__device__ __forceinline__ double gm_mm_tanh(double v) { return tanh(v); }
+
+// activation(v). The branch is uniform across the grid, so it costs no divergence.
+// gelu is the exact form 0.5 v (1 + erf(v / sqrt 2)), written with erfc(-v / sqrt 2) =
+// 1 + erf(v / sqrt 2), which keeps full relative accuracy for negative v. relu keeps NaN.
+template <typename T>
+__device__ __forceinline__ T gm_mm_activate(T v, int activation) {
+    switch (activation) {
+        case GM_ACT_RELU:
+            return v < T(0) ? T(0) : v;
+        case GM_ACT_GELU:
+            return T(0.5) * v * gm_mm_erfc(v * T(-0.70710678118654752440));
+        case GM_ACT_SIGMOID:
+            return T(1) / (T(1) + gm_mm_exp(-v));
+        case GM_ACT_TANH:
+            return gm_mm_tanh(v);
+        default:
+            return v;
+    }
+}
+
+// Fetch this thread's LOADS vectors of a tile whose vectors run along K (A, or the weight of
+// gm_linear: rows of R elements, K contiguous). `base` points at row `row0` of the matrix,
+// column 0; rows at or beyond `rows` and columns at or beyond K read as zero.
+template <typename T, int BK, int V, int LOADS>
+__device__ __forceinline__ void gm_mm_fetch_k_major(const T* __restrict__ base, int row0, int rows,
+                                                    int k0, int K, bool vec, T (&r)[LOADS][V]) {
+#pragma unroll
+    for (int l = 0; l < LOADS; ++l) {
+        const int q = threadIdx.x + l * GM_MM_THREADS;
+        const int row = row0 + q / (BK / V), k = k0 + (q % (BK / V)) * V;
+        // The row is clamped so the address stays inside the matrix even when it is not read.
+        const T* src = base + (gm_index_t)min(row, rows - 1) * K + k;
+        gm_mm_fetch<V>(src, row < rows, k, K, vec, r[l]);
+    }
+}
+
+// Store those vectors transposed, S[k][row]: the compute loop reads contiguous rows.
+template <typename T, int BK, int V, int LOADS, int W>
+__device__ __forceinline__ void gm_mm_stage_k_major(T (*S)[W], const T (&r)[LOADS][V]) {
+#pragma unroll
+    for (int l = 0; l < LOADS; ++l) {
+        const int q = threadIdx.x + l * GM_MM_THREADS;
+        const int row = q / (BK / V), k = (q % (BK / V)) * V;
+#pragma unroll
+        for (int j = 0; j < V; ++j) S[k + j][row] = r[l][j];
+    }
+}
+
+// Fetch this thread's vectors of a (BK x BN) tile of a row-major B (N contiguous): `base`
+// points at column `col0` of row `k0`.
+template <typename T, int BN, int V, int LOADS>
+__device__ __forceinline__ void gm_mm_fetch_n_major(const T* __restrict__ base, int col0, int N,
+                                                    int k0, int K, bool vec, T (&r)[LOADS][V]) {
+#pragma unroll
+    for (int l = 0; l < LOADS; ++l) {
+        const int q = threadIdx.x + l * GM_MM_THREADS;
+        const int k = q / (BN / V), n = (q % (BN / V)) * V;
+        gm_mm_fetch<V>(base + (gm_index_t)k * N + n, k0 + k < K, col0 + n, N, vec, r[l]);
+    }
+}
+
+template <typename T, int BN, int V, int LOADS, int W>
+__device__ __forceinline__ void gm_mm_stage_n_major(T (*S)[W], const T (&r)[LOADS][V]) {
+#pragma unroll
+    for (int l = 0; l < LOADS; ++l) {
+        const int q = threadIdx.x + l * GM_MM_THREADS;
+        gm_mm_store_vec(&S[q / (BN / V)][(q % (BN / V)) * V], r[l]);
+    }
+}
+
+// C = A @ B (TRANS_B false: B is (K, N) row-major) or C = A @ B.T (TRANS_B true: B is an
+// (N, K) row-major weight, read along K like A). EPILOGUE adds bias[col] (when has_bias) and
+// applies `activation` before the store; without it the kernel is a plain GEMM.
+template <typename T, int BM, int BN, int BK, int V, int PAD, bool TRANS_B, bool EPILOGUE>
 __device__ __forceinline__ void gm_matmul_body(const T* __restrict__ A, const T* __restrict__ B,
-                                               T* __restrict__ C, int M, int N, int K,
-                                               gm_index_t stride_a, gm_index_t stride_b,
-                                               gm_index_t stride_c) {
+                                               const T* __restrict__ bias, T* __restrict__ C,
+                                               int M, int N, int K, gm_index_t stride_a,
+                                               gm_index_t stride_b, gm_index_t stride_c,
+                                               int has_bias, int activation) {
     // Lane layout in a warp (LM x LN lanes), register blocks per lane (SUB x SUB, each V x V).
     constexpr int LM = 4, LN = 8, SUB = 2;
     constexpr int TM = SUB * V, TN = SUB * V;            // outputs per thread
     constexpr int WM = SUB * LM * V, WN = SUB * LN * V;  // outputs per warp
     constexpr int WARPS_N = BN / WN;
+    constexpr int LOADS = BM * BK / (GM_MM_THREADS * V);  // A (and B) vectors per thread per step
     static_assert((BM / WM) * WARPS_N * 32 == GM_MM_THREADS, "warp grid must cover the tile");
-    static_assert(BM * BK == GM_MM_THREADS * V, "one A vector per thread per K step");
-    static_assert(BK * BN == GM_MM_THREADS * V, "one B vector per thread per K step");
+    static_assert(BM == BN, "A and B tiles take the same number of vectors");
+    static_assert(LOADS >= 1 && LOADS * GM_MM_THREADS * V == BM * BK, "whole vectors per thread");
+    constexpr int BPAD = TRANS_B ? PAD : 0;  // B stored transposed too: pad its rows like A's
 
-    __shared__ __align__(16) T As[2][BK][BM + APAD];
-    __shared__ __align__(16) T Bs[2][BK][BN];
+    __shared__ __align__(16) T As[2][BK][BM + PAD];
+    __shared__ __align__(16) T Bs[2][BK][BN + BPAD];
 
-    const int tid = threadIdx.x;
-    const int warp = tid / 32, lane = tid % 32;
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     const int row0 = (warp / WARPS_N) * WM + (lane / LN) * V;  // first C row of this thread
     const int col0 = (warp % WARPS_N) * WN + (lane % LN) * V;  // first C column
-    const int a_row = tid / (BK / V), a_k = (tid % (BK / V)) * V;  // this thread's A vector
-    const int b_k = tid / (BN / V), b_n = (tid % (BN / V)) * V;    // and B vector
 
     const int tiles_m = (M + BM - 1) / BM, tiles_n = (N + BN - 1) / BN;
     int tile_m, tile_n;
@@ -136,7 +233,7 @@ __device__ __forceinline__ void gm_matmul_body(const T* __restrict__ A, const T*
     const int m0 = tile_m * BM, n0 = tile_n * BN;
     const int k_steps = (K + BK - 1) / BK;
     const bool a_vec = gm_mm_vec_ok<V>(A, K, stride_a);
-    const bool b_vec = gm_mm_vec_ok<V>(B, N, stride_b);
+    const bool b_vec = TRANS_B ? gm_mm_vec_ok<V>(B, K, stride_b) : gm_mm_vec_ok<V>(B, N, stride_b);
     const bool c_vec = gm_mm_vec_ok<V>(C, N, stride_c);
 
     const gm_index_t z = blockIdx.z;  // one matrix of the batch per grid z
@@ -150,17 +247,19 @@ __device__ __forceinline__ void gm_matmul_body(const T* __restrict__ A, const T*
 #pragma unroll
         for (int j = 0; j < TN; ++j) acc[i][j] = T(0);
 
-    // Each thread walks one A row along K and one B column group down K.
-    const T* a_src = a + (gm_index_t)min(m0 + a_row, M - 1) * K + a_k;
-    const T* b_src = b + (gm_index_t)b_k * N + n0 + b_n;
-    const bool a_row_ok = m0 + a_row < M;
-    const int b_col = n0 + b_n;
-    T ra[V], rb[V];
-    gm_mm_fetch<V>(a_src, a_row_ok, a_k, K, a_vec, ra);
-    gm_mm_fetch<V>(b_src, b_k < K, b_col, N, b_vec, rb);
-#pragma unroll
-    for (int j = 0; j < V; ++j) As[0][a_k + j][a_row] = ra[j];
-    gm_mm_store_vec(&Bs[0][b_k][b_n], rb);
+    T ra[LOADS][V], rb[LOADS][V];
+    gm_mm_fetch_k_major<T, BK, V, LOADS>(a, m0, M, 0, K, a_vec, ra);
+    if constexpr (TRANS_B) {
+        gm_mm_fetch_k_major<T, BK, V, LOADS>(b, n0, N, 0, K, b_vec, rb);
+    } else {
+        gm_mm_fetch_n_major<T, BN, V, LOADS>(b + n0, n0, N, 0, K, b_vec, rb);
+    }
+    gm_mm_stage_k_major<T, BK, V, LOADS>(As[0], ra);
+    if constexpr (TRANS_B) {
+        gm_mm_stage_k_major<T, BK, V, LOADS>(Bs[0], rb);
+    } else {
+        gm_mm_stage_n_major<T, BN, V, LOADS>(Bs[0], rb);
+    }
     __syncthreads();
 
     for (int step = 0; step < k_steps; ++step) {
@@ -168,10 +267,13 @@ __device__ __forceinline__ void gm_matmul_body(const T* __restrict__ A, const T*
         const bool more = step + 1 < k_steps;
         if (more) {  // in flight while this step is multiplied
             const int k1 = (step + 1) * BK;
-            a_src += BK;
-            b_src += (gm_index_t)BK * N;
-            gm_mm_fetch<V>(a_src, a_row_ok, k1 + a_k, K, a_vec, ra);
-            gm_mm_fetch<V>(b_src, k1 + b_k < K, b_col, N, b_vec, rb);
+            gm_mm_fetch_k_major<T, BK, V, LOADS>(a, m0, M, k1, K, a_vec, ra);
+            if constexpr (TRANS_B) {
+                gm_mm_fetch_k_major<T, BK, V, LOADS>(b, n0, N, k1, K, b_vec, rb);
+            } else {
+                gm_mm_fetch_n_major<T, BN, V, LOADS>(b + (gm_index_t)k1 * N + n0, n0, N, k1, K,
+                                                     b_vec, rb);
+            }
         }
 #pragma unroll gm_mm_unroll_k
         for (int kk = 0; kk < BK; ++kk) {
@@ -188,13 +290,22 @@ __device__ __forceinline__ void gm_matmul_body(const T* __restrict__ A, const T*
         }
         if (more) {  // the other stage: every thread finished reading it before the
                      // barrier that ended the previous step
-#pragma unroll
-            for (int j = 0; j < V; ++j) As[cur ^ 1][a_k + j][a_row] = ra[j];
-            gm_mm_store_vec(&Bs[cur ^ 1][b_k][b_n], rb);
+            gm_mm_stage_k_major<T, BK, V, LOADS>(As[cur ^ 1], ra);
+            if constexpr (TRANS_B) {
+                gm_mm_stage_k_major<T, BK, V, LOADS>(Bs[cur ^ 1], rb);
+            } else {
+                gm_mm_stage_n_major<T, BN, V, LOADS>(Bs[cur ^ 1], rb);
+            }
         }
         __syncthreads();
     }
 
+    T bias_v[TN];  // this thread's columns of the bias, read once
+#pragma unroll
+    for (int j = 0; j < TN; ++j) {
+        const int col = n0 + col0 + (j / V) * LN * V + j % V;
+        bias_v[j] = (EPILOGUE && has_bias && col < N) ? bias[col] : T(0);
+    }
 #pragma unroll
     for (int i = 0; i < TM; ++i) {
         const int row = m0 + row0 + (i / V) * LM * V + i % V;
@@ -203,7 +314,15 @@ __device__ __forceinline__ void gm_matmul_body(const T* __restrict__ A, const T*
         for (int s = 0; s < SUB; ++s) {
             const int col = n0 + col0 + s * LN * V;
             T* dst = c + (gm_index_t)row * N + col;
-            const T* val = &acc[i][s * V];
+            T val[V];
+#pragma unroll
+            for (int j = 0; j < V; ++j) {
+                val[j] = acc[i][s * V + j];
+                if constexpr (EPILOGUE) {
+                    if (has_bias) val[j] += bias_v[s * V + j];
+                    val[j] = gm_mm_activate(val[j], activation);
+                }
+            }
             if (c_vec) {
                 if (col < N) gm_mm_store_vec(dst, val);
             } else {
@@ -218,12 +337,33 @@ __device__ __forceinline__ void gm_matmul_body(const T* __restrict__ A, const T*
 extern "C" __global__ void __launch_bounds__(GM_MM_THREADS, GM_MM_MIN_BLOCKS)
     gm_matmul_f32(const float* __restrict__ A, const float* __restrict__ B, float* __restrict__ C,
                   int M, int N, int K, gm_index_t stride_a, gm_index_t stride_b, gm_index_t stride_c) {
-    gm_matmul_body<float, 128, 128, 8, 4, 4>(A, B, C, M, N, K, stride_a, stride_b, stride_c);
+    gm_matmul_body<float, 128, 128, GM_MM_BK_F32, 4, 4, false, false>(
+        A, B, nullptr, C, M, N, K, stride_a, stride_b, stride_c, 0, GM_ACT_NONE);
 }
 
 extern "C" __global__ void __launch_bounds__(GM_MM_THREADS, 2)
     gm_matmul_f64(const double* __restrict__ A, const double* __restrict__ B,
                   double* __restrict__ C, int M, int N, int K, gm_index_t stride_a,
                   gm_index_t stride_b, gm_index_t stride_c) {
-    gm_matmul_body<double, 64, 64, 8, 2, 2>(A, B, C, M, N, K, stride_a, stride_b, stride_c);
+    gm_matmul_body<double, 64, 64, 8, 2, 2, false, false>(
+        A, B, nullptr, C, M, N, K, stride_a, stride_b, stride_c, 0, GM_ACT_NONE);
+}
+
+// Y = activation(X @ W.T + bias) for X (M, K), W (N, K), bias (N) (read only when has_bias;
+// pass any valid pointer otherwise), Y (M, N), all C-contiguous: torch.nn.functional.linear.
+// Launch: grid (tiles_m * tiles_n), block (256), tiles as for gm_matmul of the same dtype.
+extern "C" __global__ void __launch_bounds__(GM_MM_THREADS, GM_MM_MIN_BLOCKS)
+    gm_linear_f32(const float* __restrict__ X, const float* __restrict__ W,
+                  const float* __restrict__ bias, float* __restrict__ Y, int M, int N, int K,
+                  int has_bias, int activation) {
+    gm_matmul_body<float, 128, 128, GM_MM_BK_F32, 4, 4, true, true>(X, W, bias, Y, M, N, K, 0, 0,
+                                                                     0, has_bias, activation);
+}
+
+extern "C" __global__ void __launch_bounds__(GM_MM_THREADS, 2)
+    gm_linear_f64(const double* __restrict__ X, const double* __restrict__ W,
+                  const double* __restrict__ bias, double* __restrict__ Y, int M, int N, int K,
+                  int has_bias, int activation) {
+    gm_matmul_body<double, 64, 64, 8, 2, 2, true, true>(X, W, bias, Y, M, N, K, 0, 0, 0,
+                                                         has_bias, activation);
 }

@@ -233,3 +233,22 @@ def test_cuda_path_matches_vendor(gpu, rng):
     a_host, b_host, a, b = _operands(gpu, rng, (4, 300, 260), (4, 260, 301), np.float64)
     ours = matmul(a, b, algorithm="tiled")
     assert_close(ours, gm.to_numpy(gpu.matmul(a, b)), like=a, rtol=1e-13)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("a_shape, n", [((130, 67), 129), ((67,), 5), ((1, 9), 70)], ids=str)
+def test_cuda_transposed_b_runs_without_a_copy(gpu, rng, monkeypatch, dtype, a_shape, n):
+    launched = []
+    real = matmul_module._kernels.launch
+    monkeypatch.setattr(
+        matmul_module._kernels,
+        "launch",
+        lambda kernel, *a, **k: launched.append(kernel.name) or real(kernel, *a, **k),
+    )
+    k = a_shape[-1]
+    a_host = rng.standard_normal(a_shape).astype(dtype)
+    w_host = rng.standard_normal((n, k)).astype(dtype)  # b = w.T is F-ordered
+    out = matmul(gpu.asarray(a_host), gpu.asarray(w_host).T, algorithm="tiled")
+    suffix = "f32" if dtype == np.float32 else "f64"
+    assert launched == [f"gm_linear_{suffix}"]
+    assert_close(out, _reference(a_host, w_host.T), dtype=dtype)

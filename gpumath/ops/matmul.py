@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any
 
 import numpy as np
@@ -11,6 +12,7 @@ from .. import _kernels
 from .._backend import array_namespace, is_numpy_namespace
 from .._nvtx import annotate
 from .._validate import FLOAT_DTYPES, check_array, check_out, check_real_dtype
+from .linear import _launch_linear
 
 __all__ = ["ALGORITHMS", "matmul"]
 
@@ -18,6 +20,7 @@ ALGORITHMS = ("auto", "tiled", "vendor")
 
 # Tile of C per thread block in kernels/matmul.cu, per dtype (must match the template there).
 _TILE = {np.dtype(np.float32): 128, np.dtype(np.float64): 64}
+_KERNEL_NAMES = {np.dtype(np.float32): "gm_matmul_f32", np.dtype(np.float64): "gm_matmul_f64"}
 _THREADS = 256
 _MAX_GRID_Z = 65535  # CUDA's limit on gridDim.z: larger batches are launched in chunks
 _INT32_MAX = 2**31 - 1  # the kernel takes M, N, K and the tile count as int
@@ -63,9 +66,11 @@ def matmul(a: Any, b: Any, /, *, out: Any = None, algorithm: str = "auto") -> An
 
     Notes
     -----
-    The tiled kernel reads C-contiguous operands: transposed or otherwise strided inputs
-    are copied to C order first (``xp.ascontiguousarray``), and a batch axis that broadcasts
-    partially (e.g. ``(2, 1)`` against ``(1, 3)``) is materialised. Float32 products are
+    The tiled kernel reads C-contiguous operands. A 2-D ``b`` that is the transpose of a
+    C-contiguous matrix (``w.T``) is read as it is by the transposed-operand kernel of
+    ``gpumath.linear``; other strided inputs are copied to C order first
+    (``xp.ascontiguousarray``), and a batch axis that broadcasts partially (e.g. ``(2, 1)``
+    against ``(1, 3)``) is materialised. Float32 products are
     true float32 (FMA in float32, no TF32 tensor cores).
 
     Examples
@@ -83,12 +88,19 @@ def matmul(a: Any, b: Any, /, *, out: Any = None, algorithm: str = "auto") -> An
     check_real_dtype(b, "b")
     if algorithm not in ALGORITHMS:
         raise ValueError(f"`algorithm` must be one of {ALGORITHMS}; got {algorithm!r}")
-    xp = array_namespace(a, b, out)
     shape = _result_shape(a.shape, b.shape)
-    dtype = np.result_type(a.dtype, b.dtype)
+    dtype = a.dtype if a.dtype == b.dtype else np.result_type(a.dtype, b.dtype)
+    # Fast dispatch for plain NumPy or CuPy operands: array_namespace costs ~10 us per call,
+    # more than BLAS takes for a small product. Anything unusual takes the general path.
+    if type(a) is np.ndarray and type(b) is np.ndarray and (out is None or type(out) is np.ndarray):
+        is_cupy = False
+    elif _plain_cupy(a, b, out):
+        is_cupy = True
+    else:
+        is_cupy = not is_numpy_namespace(array_namespace(a, b, out))
     if out is not None:
         check_out(out, shape, dtype)
-    if is_numpy_namespace(xp):  # no CPU kernel: BLAS through NumPy for every algorithm
+    if not is_cupy:  # no CPU kernel: BLAS through NumPy for every algorithm
         return np.matmul(a, b, out=out)
     import cupy
 
@@ -106,12 +118,25 @@ def matmul(a: Any, b: Any, /, *, out: Any = None, algorithm: str = "auto") -> An
     return cupy.matmul(a, b, out=out)
 
 
+def _plain_cupy(a: Any, b: Any, out: Any) -> bool:
+    """True for CuPy ndarrays (out None or one too) all on one device."""
+    cupy = sys.modules.get("cupy")
+    if cupy is None or type(a) is not cupy.ndarray or type(b) is not cupy.ndarray:
+        return False
+    device = a.device.id
+    if b.device.id != device:
+        return False
+    return out is None or (type(out) is cupy.ndarray and out.device.id == device)
+
+
 def _result_shape(a_shape: tuple[int, ...], b_shape: tuple[int, ...]) -> tuple[int, ...]:
     """NumPy matmul's result shape; ValueError naming both shapes when there is none."""
     if len(a_shape) == 0 or len(b_shape) == 0:
         raise ValueError(
             f"matmul needs operands with at least 1 dimension; got shapes {a_shape} and {b_shape}"
         )
+    if len(a_shape) == 2 and len(b_shape) == 2 and a_shape[1] == b_shape[0]:
+        return (a_shape[0], b_shape[1])  # the common case, without broadcast_shapes (~3 us)
     a2 = a_shape if len(a_shape) > 1 else (1, *a_shape)
     b2 = b_shape if len(b_shape) > 1 else (*b_shape, 1)
     if a2[-1] != b2[-2]:
@@ -165,6 +190,8 @@ def _batched_operand(x: Any, batch: tuple[int, ...], xp: Any) -> tuple[Any, int]
     """C-contiguous (rows, cols) matrices for the kernel, and their batch stride (0: shared)."""
     rows, cols = x.shape[-2:]
     own = x.shape[:-2]
+    if not own:  # a plain matrix: no reshape, which costs a few us in CuPy
+        return xp.ascontiguousarray(x), 0
     if math.prod(own) == 1:  # one matrix for the whole batch: stride 0 broadcasts it
         return xp.ascontiguousarray(x.reshape(rows, cols)), 0
     if (1,) * (len(batch) - len(own)) + own != batch:  # partial broadcast: materialise
@@ -172,27 +199,48 @@ def _batched_operand(x: Any, batch: tuple[int, ...], xp: Any) -> tuple[Any, int]
     return xp.ascontiguousarray(x), rows * cols
 
 
+def _may_overlap(out: Any, x: Any) -> bool:
+    """Whether ``out`` (C-contiguous) may share memory with ``x``; cheap for contiguous ``x``."""
+    import cupy
+
+    if not x.flags.c_contiguous:
+        return bool(cupy.may_share_memory(out, x))
+    start, end = out.data.ptr, out.data.ptr + out.nbytes
+    return x.data.ptr < end and start < x.data.ptr + x.nbytes
+
+
 def _matmul_tiled(a: Any, b: Any, shape: tuple[int, ...], dtype: Any, out: Any) -> Any:
     """Run kernels/matmul.cu on non-empty CuPy operands; the result has ``shape`` and ``dtype``."""
     import cupy
 
-    dtype = np.dtype(dtype)
     a2 = a[None, :] if a.ndim == 1 else a
     b2 = b[:, None] if b.ndim == 1 else b
-    a2, b2 = a2.astype(dtype, copy=False), b2.astype(dtype, copy=False)
+    if a2.dtype != dtype:
+        a2 = a2.astype(dtype)
+    if b2.dtype != dtype:
+        b2 = b2.astype(dtype)
     m, n, k = _extents(a2, b2)
-    batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+    if a2.ndim == 2 and b2.ndim == 2:
+        batch: tuple[int, ...] = ()
+    else:
+        batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
     count = math.prod(batch)
     direct = (
         out is not None
         and out.flags.c_contiguous
-        and not cupy.may_share_memory(out, a)
-        and not cupy.may_share_memory(out, b)
+        and not _may_overlap(out, a)
+        and not _may_overlap(out, b)
     )
     result = out if direct else cupy.empty(shape, dtype=dtype)
-    a3, stride_a = _batched_operand(a2, batch, cupy)
-    b3, stride_b = _batched_operand(b2, batch, cupy)
-    _launch(a3, b3, result, m, n, k, count, stride_a, stride_b)
+    if not batch and not b2.flags.c_contiguous and b2.T.flags.c_contiguous:
+        # b is the transpose of a C-contiguous (N, K) matrix: the linear kernel reads it
+        # along K as it is, with no bias and no activation, instead of copying it.
+        shapes = f"{tuple(a.shape)} @ {tuple(b.shape)} (transposed) {dtype}"
+        _launch_linear(cupy.ascontiguousarray(a2), b2.T, b2.T, result, False, 0, shapes)
+    else:
+        a3, stride_a = _batched_operand(a2, batch, cupy)
+        b3, stride_b = _batched_operand(b2, batch, cupy)
+        _launch(a3, b3, result, m, n, k, count, stride_a, stride_b)
     if out is not None and result is not out:
         out[...] = result
         return out
@@ -215,30 +263,25 @@ def _launch(
 
     ``options`` are extra compiler flags, e.g. the tuning knobs of kernels/matmul.cu.
     """
-    tile = _TILE[np.dtype(c.dtype)]
-    suffix = "f32" if c.dtype == np.float32 else "f64"
-    kernel = _kernels.get_kernel("matmul", f"gm_matmul_{suffix}", options)
+    tile = _TILE[c.dtype]
+    kernel = _kernels.get_kernel("matmul", _KERNEL_NAMES[c.dtype], options)
     tiles = -(-m // tile) * -(-n // tile)
-    flat_a, flat_b, flat_c = a.reshape(-1), b.reshape(-1), c.reshape(-1)
     stride_c = m * n
+    scalars = (np.int32(m), np.int32(n), np.int32(k))
+    strides = (np.int64(stride_a), np.int64(stride_b), np.int64(stride_c))
+    shapes = f"({count} x {m}x{k}) @ ({k}x{n}) {c.dtype}"
+    if count <= _MAX_GRID_Z:  # one launch on the arrays themselves (views cost us each)
+        args = (a, b, c, *scalars, *strides)
+        _kernels.launch(kernel, (tiles, 1, count), (_THREADS,), args, op="matmul", shapes=shapes)
+        return
+    flat_a, flat_b, flat_c = a.reshape(-1), b.reshape(-1), c.reshape(-1)
     for first in range(0, count, _MAX_GRID_Z):
         chunk = min(_MAX_GRID_Z, count - first)
         args = (
             flat_a[first * stride_a :],  # views: the kernel sees the chunk's first matrix
             flat_b[first * stride_b :],
             flat_c[first * stride_c :],
-            np.int32(m),
-            np.int32(n),
-            np.int32(k),
-            np.int64(stride_a),
-            np.int64(stride_b),
-            np.int64(stride_c),
+            *scalars,
+            *strides,
         )
-        _kernels.launch(
-            kernel,
-            (tiles, 1, chunk),
-            (_THREADS,),
-            args,
-            op="matmul",
-            shapes=f"({count} x {m}x{k}) @ ({k}x{n}) {c.dtype}",
-        )
+        _kernels.launch(kernel, (tiles, 1, chunk), (_THREADS,), args, op="matmul", shapes=shapes)
