@@ -5,7 +5,7 @@ arrays with :func:`gpumath.asarray`, and call gpumath functions: they run where 
 live, through CuPy and gpumath's own CUDA kernels on an NVIDIA GPU, or NumPy on the CPU.
 """
 
-from . import linalg, sparse
+from . import linalg, montecarlo, random, sparse
 from ._backend import (
     DeviceError,
     array_namespace,
@@ -38,6 +38,8 @@ __all__ = [
     "linear",
     "linalg",
     "matmul",
+    "montecarlo",
+    "random",
     "set_device",
     "sparse",
     "to_device",

@@ -96,6 +96,65 @@ def _demo_pca(k: int = 10) -> bool:
     return ok
 
 
+def _demo_describe(n: int) -> bool:
+    """describe on the current device (CUDA: one fused moments kernel) against SciPy."""
+    import scipy.stats
+
+    from gpumath.stats import describe
+
+    rng = np.random.default_rng()
+    host = (1e3 + rng.standard_gamma(2.0, n)).astype(np.float32)  # skewed, offset data
+    x = gpumath.asarray(host)
+    path = "our fused moments kernel" if gpumath.device_of(x) != "cpu" else "NumPy two-pass"
+    ours = describe(x)
+    ref = scipy.stats.describe(host.astype(np.float64))
+    fields = ("mean", "variance", "skewness", "kurtosis")
+    got = np.array([float(gpumath.to_numpy(getattr(ours, f))) for f in fields])
+    want = np.array([getattr(ref, f) for f in fields])
+    err = float(np.max(np.abs(got - want) / np.abs(want)))
+    seconds = _median_seconds(lambda: describe(x), x, repeat=5)
+    ok = err < 1e-4 and ours.nobs == n
+    print(
+        f"describe  {n:>11,} float32 via {path}: max rel err {err:.1e} "
+        f"[{'ok' if ok else 'FAILED'}], {seconds * 1e3:.3f} ms, "
+        f"{x.nbytes / seconds / 1e9:.1f} GB/s (one read)"
+    )
+    return ok
+
+
+def _demo_montecarlo() -> bool:
+    """estimate_pi with its error bar, and a KS check of Normal sampling, on the device."""
+    import scipy.stats
+
+    from gpumath.montecarlo import estimate_pi
+    from gpumath.random import default_rng
+    from gpumath.stats.distributions import Normal
+
+    rng = default_rng()
+    on_gpu = rng.device != "cpu"
+    n = 2**32 if on_gpu else 10_000_000
+    path = "the fused Philox kernel" if on_gpu else "NumPy batches"
+    float(estimate_pi(1_000, rng=rng).estimate)  # warm-up: compiles the kernel on a GPU
+    start = time.perf_counter()
+    result = estimate_pi(n, rng=rng)
+    est, se = float(result.estimate), float(result.stderr)  # float() waits for the device
+    seconds = time.perf_counter() - start
+    ok_pi = abs(est - np.pi) < 5 * se  # false alarm 6e-7
+    print(
+        f"pi        {n:>11,} points via {path}: {est:.7f} +- {se:.1e} "
+        f"(truth {abs(est - np.pi) / se:.1f} stderr away) [{'ok' if ok_pi else 'FAILED'}], "
+        f"{seconds * 1e3:.1f} ms, {n / seconds / 1e9:.2f} G points/s"
+    )
+    draws = gpumath.to_numpy(Normal(1.0, 2.0).sample((100_000,), rng=rng))
+    p_value = scipy.stats.kstest(draws, scipy.stats.norm(1.0, 2.0).cdf).pvalue
+    ok_ks = p_value > 1e-4  # false alarm 1e-4
+    print(
+        f"normal        100,000 draws of Normal(1, 2) on {rng.device}: KS p-value "
+        f"{p_value:.3f} [{'ok' if ok_ks else 'FAILED'}]"
+    )
+    return ok_pi and ok_ks
+
+
 def _median_seconds(fn, x, repeat: int = 20) -> float:
     sync = (lambda: None) if gpumath.device_of(x) == "cpu" else _cuda_sync
     fn()
@@ -121,7 +180,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"gpumath {gpumath.__version__} on {info['device']} ({info['device_name']})")
     if info["backend"] == "cpu":
         print(f"  CUDA not used: {info['cuda_unavailable_reason']}")
-    checks = [_demo_clip(args.size), _demo_matmul(args.matmul_size), _demo_pca()]
+    checks = [
+        _demo_clip(args.size),
+        _demo_matmul(args.matmul_size),
+        _demo_pca(),
+        _demo_describe(args.size),
+        _demo_montecarlo(),
+    ]
     print("demo passed" if all(checks) else "demo FAILED: a result disagreed with NumPy")
     return 0 if all(checks) else 1
 
