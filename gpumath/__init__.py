@@ -19,7 +19,17 @@ from ._backend import (
     use_device,
 )
 from ._kernels import KernelError
-from .ops import clip, clip_by_global_norm, clip_by_norm, linear, matmul
+from .ops import (
+    clip,
+    clip_by_global_norm,
+    clip_by_norm,
+    conv2d,
+    conv2d_backward,
+    conv3d,
+    conv3d_backward,
+    linear,
+    matmul,
+)
 
 __version__ = "0.1.0"
 
@@ -32,6 +42,10 @@ __all__ = [
     "clip",
     "clip_by_global_norm",
     "clip_by_norm",
+    "conv2d",
+    "conv2d_backward",
+    "conv3d",
+    "conv3d_backward",
     "device_info",
     "device_of",
     "get_device",

@@ -155,6 +155,39 @@ def _demo_montecarlo() -> bool:
     return ok_pi and ok_ks
 
 
+def _demo_conv(batch: int = 8) -> bool:
+    """float32 conv2d (N8 C64 56x56, K64 3x3, padding 1) on the device against SciPy."""
+    import scipy.signal
+
+    rng = np.random.default_rng()
+    host_x = rng.standard_normal((batch, 64, 56, 56), dtype=np.float32)
+    host_w = rng.standard_normal((64, 64, 3, 3), dtype=np.float32)
+    x, w = gpumath.asarray(host_x), gpumath.asarray(host_w)
+    on_gpu = gpumath.device_of(x) != "cpu"
+    path = "our implicit-GEMM kernel" if on_gpu else "im2col + BLAS"
+    ours = gpumath.to_numpy(gpumath.conv2d(x, w, padding=1))
+    # float64 reference for image 0, output channels 0-3: SciPy correlate summed over inputs.
+    xpad = np.pad(host_x[0].astype(np.float64), [(0, 0), (1, 1), (1, 1)])
+    ref = np.stack(
+        [
+            sum(
+                scipy.signal.correlate(xpad[c], host_w[k, c].astype(np.float64), "valid")
+                for c in range(64)
+            )
+            for k in range(4)
+        ]
+    )
+    err = np.linalg.norm(ours[0, :4] - ref) / np.linalg.norm(ref)
+    seconds = _median_seconds(lambda: gpumath.conv2d(x, w, padding=1), x, repeat=5)
+    ok = err < 1e-4
+    print(
+        f"conv2d    N{batch} C64 56x56 K64 3x3 float32 via {path}: rel err {err:.1e} "
+        f"[{'ok' if ok else 'FAILED'}], {seconds * 1e3:.3f} ms, "
+        f"{2 * batch * 64 * 56 * 56 * 64 * 9 / seconds / 1e12:.2f} TFLOP/s"
+    )
+    return ok
+
+
 def _median_seconds(fn, x, repeat: int = 20) -> float:
     sync = (lambda: None) if gpumath.device_of(x) == "cpu" else _cuda_sync
     fn()
@@ -183,6 +216,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     checks = [
         _demo_clip(args.size),
         _demo_matmul(args.matmul_size),
+        _demo_conv(),
         _demo_pca(),
         _demo_describe(args.size),
         _demo_montecarlo(),

@@ -1,0 +1,205 @@
+"""Convolution: our algorithms against cuDNN (through PyTorch) or CuPy/NumPy/SciPy baselines.
+
+GPU: the layer shapes of issue 5, float32. The vendor is cuDNN through PyTorch when torch
+imports (TF32 off, ``cudnn.benchmark`` on so it picks its fastest algorithm; data shared
+with DLPack, no copies), else im2col + ``cupy.matmul`` (cuBLAS). Single-channel images are
+compared with ``cupyx.scipy.ndimage.correlate``. Each row is one of our algorithms; "auto"
+rows show what the current crossover guesses in gpumath/ops/conv.py pick, the named rows
+give the measurements that should replace those guesses.
+
+CPU: N8 C64 56x56 K64 3x3 against PyTorch's CPU conv2d when torch imports, else against
+``numpy.einsum`` over a sliding-window view (no im2col copy); and a single-channel image
+with a 31 x 31 kernel against ``scipy.signal.correlate(method="fft")``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from gpumath.ops._conv_args import conv_geometry
+from gpumath.ops._conv_xp import conv_im2col
+from gpumath.ops.conv import conv2d, conv3d
+
+from .harness import Context, Row, max_rel_err, time_it
+
+# (label, x shape, weight shape, stride, padding, algorithms in full mode, in quick mode)
+_LAYERS = [
+    ("N32 C64 56x56 K64 3x3", (32, 64, 56, 56), (64, 64, 3, 3), 1, 1,
+     ("auto", "implicit_gemm", "winograd", "fft", "direct"), ("auto", "winograd", "direct")),
+    ("N32 C256 14x14 K256 3x3", (32, 256, 14, 14), (256, 256, 3, 3), 1, 1,
+     ("auto", "winograd", "fft"), ()),
+    ("N32 C3 224x224 K64 7x7 s2", (32, 3, 224, 224), (64, 3, 7, 7), 2, 3,
+     ("auto", "direct"), ()),
+    ("N32 C128 28x28 K128 1x1", (32, 128, 28, 28), (128, 128, 1, 1), 1, 0, ("auto",), ()),
+    ("conv3d N8 C32 32x64x64 K32 3^3", (8, 32, 32, 64, 64), (32, 32, 3, 3, 3), 1, 1,
+     ("auto", "direct"), ()),
+    ("conv3d N4 C64 16x56x56 K64 3^3", (4, 64, 16, 56, 56), (64, 64, 3, 3, 3), 1, 1,
+     ("auto",), ()),
+]  # fmt: skip
+# Single-channel images against cupyx.scipy.ndimage.correlate ("same" output).
+_IMAGES = [
+    ("N1 C1 4096^2 k3", 4096, 3, ("auto", "implicit_gemm"), ()),
+    ("N1 C1 4096^2 k31", 4096, 31, ("auto", "fft", "direct"), ("fft", "direct")),
+]
+
+
+def _flops(geom: Any) -> float:
+    group_in = geom.in_channels // geom.groups
+    return (
+        2.0
+        * geom.batch
+        * geom.out_channels
+        * math.prod(geom.out_size)
+        * group_in
+        * math.prod(geom.kernel)
+    )
+
+
+def _torch() -> Any:
+    """PyTorch with TF32 off, or None when it does not import (it is a benchmark-only extra)."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.benchmark = True
+    return torch
+
+
+def _row(ctx, label, algorithm, geom, ours_s, vendor_s, vendor, ours_out, vendor_out) -> Row:
+    return Row(
+        op="conv3d" if geom.nd == 3 else "conv2d",
+        case=f"{label} float32 {algorithm}",
+        ours_ms=ours_s * 1e3,
+        vendor_ms=vendor_s * 1e3,
+        vendor=vendor,
+        rate=_flops(geom) / ours_s / 1e12,
+        unit="TFLOP/s",
+        ceiling=ctx.ceilings.matmul_TFLOPs,
+        max_rel_err=max_rel_err(ours_out, vendor_out),
+    )
+
+
+def _gpu_layers(ctx: Context) -> list[Row]:
+    import cupy
+
+    torch = _torch()
+    rows = []
+    for label, xs, ws, stride, padding, full, quick in _LAYERS:
+        algorithms = quick if ctx.quick else full
+        if not algorithms:
+            continue
+        x, w = ctx.random(xs), ctx.random(ws)
+        fn = conv2d if len(xs) == 4 else conv3d
+        geom = conv_geometry(x, w, None, nd=len(xs) - 2, stride=stride, padding=padding,
+                             dilation=1, groups=1, op=label)  # fmt: skip
+        if torch is not None:
+            tfn = torch.nn.functional.conv2d if len(xs) == 4 else torch.nn.functional.conv3d
+            tx, tw = torch.from_dlpack(x), torch.from_dlpack(w)
+            vendor_name = "cuDNN (torch, TF32 off)"
+
+            def vendor(tfn=tfn, tx=tx, tw=tw, stride=stride, padding=padding):
+                return tfn(tx, tw, stride=stride, padding=padding)
+
+            vendor_out = cupy.from_dlpack(vendor())
+        else:
+            vendor_name = "im2col + cupy.matmul"
+
+            def vendor(x=x, w=w, geom=geom):
+                return conv_im2col(x, w, None, geom, cupy)
+
+            vendor_out = vendor()
+        vendor_s = time_it(ctx, vendor)
+        for algorithm in algorithms:
+
+            def ours(x=x, w=w, fn=fn, stride=stride, padding=padding, algorithm=algorithm):
+                return fn(x, w, stride=stride, padding=padding, algorithm=algorithm)
+
+            ours_s = time_it(ctx, ours)
+            rows.append(
+                _row(ctx, label, algorithm, geom, ours_s, vendor_s, vendor_name, ours(), vendor_out)
+            )
+        del x, w, vendor_out
+    return rows
+
+
+def _gpu_images(ctx: Context) -> list[Row]:
+    from cupyx.scipy import ndimage
+
+    rows = []
+    for label, size, k, full, quick in _IMAGES:
+        algorithms = quick if ctx.quick else full
+        if not algorithms:
+            continue
+        x, w = ctx.random((1, 1, size, size)), ctx.random((1, 1, k, k))
+        geom = conv_geometry(x, w, None, nd=2, stride=1, padding="same", dilation=1, groups=1,
+                             op=label)  # fmt: skip
+
+        def vendor(x=x, w=w):
+            return ndimage.correlate(x[0, 0], w[0, 0], mode="constant")
+
+        vendor_s = time_it(ctx, vendor)
+        vendor_out = vendor()[None, None]
+        for algorithm in algorithms:
+
+            def ours(x=x, w=w, algorithm=algorithm):
+                return conv2d(x, w, padding="same", algorithm=algorithm)
+
+            ours_s = time_it(ctx, ours)
+            rows.append(
+                _row(ctx, label, algorithm, geom, ours_s, vendor_s,
+                     "cupyx.scipy.ndimage.correlate", ours(), vendor_out)
+            )  # fmt: skip
+    return rows
+
+
+def _cpu(ctx: Context) -> list[Row]:
+    import scipy.signal
+
+    torch = _torch()
+    rows = []
+    x, w = ctx.random((8, 64, 56, 56)), ctx.random((64, 64, 3, 3))
+    geom = conv_geometry(x, w, None, nd=2, stride=1, padding=1, dilation=1, groups=1, op="cpu")
+    if torch is not None:
+        tx, tw = torch.from_numpy(x), torch.from_numpy(w)
+        vendor_name = "torch CPU conv2d"
+
+        def vendor():
+            return torch.nn.functional.conv2d(tx, tw, padding=1).numpy()
+    else:
+        vendor_name = "numpy.einsum over sliding_window_view"
+        xpad = np.pad(x, [(0, 0), (0, 0), (1, 1), (1, 1)])
+
+        def vendor():
+            view = np.lib.stride_tricks.sliding_window_view(xpad, (3, 3), axis=(2, 3))
+            return np.einsum("nchwij,kcij->nkhw", view, w, optimize=True)
+
+    vendor_s = time_it(ctx, vendor, repeat=3 if ctx.quick else 10)
+    ours_s = time_it(ctx, lambda: conv2d(x, w, padding=1), repeat=3 if ctx.quick else 10)
+    rows.append(_row(ctx, "N8 C64 56x56 K64 3x3", "auto", geom, ours_s, vendor_s, vendor_name,
+                     conv2d(x, w, padding=1), vendor()))  # fmt: skip
+    size = 512 if ctx.quick else 1024
+    img, k31 = ctx.random((1, 1, size, size)), ctx.random((1, 1, 31, 31))
+    geom = conv_geometry(img, k31, None, nd=2, stride=1, padding="same", dilation=1, groups=1,
+                         op="cpu")  # fmt: skip
+
+    def scipy_fft():
+        return scipy.signal.correlate(img[0, 0], k31[0, 0], mode="same", method="fft")
+
+    vendor_s = time_it(ctx, scipy_fft, repeat=3 if ctx.quick else 10)
+    ours_s = time_it(ctx, lambda: conv2d(img, k31, padding="same"), repeat=3 if ctx.quick else 10)
+    rows.append(_row(ctx, f"N1 C1 {size}^2 k31", "auto", geom, ours_s, vendor_s,
+                     "scipy.signal.correlate fft", conv2d(img, k31, padding="same"),
+                     scipy_fft()[None, None]))  # fmt: skip
+    return rows
+
+
+def run(ctx: Context) -> list[Row]:
+    """Time conv2d/conv3d (float32) against the vendor on the issue's shapes."""
+    if not ctx.on_gpu:
+        return _cpu(ctx)
+    return _gpu_layers(ctx) + _gpu_images(ctx)
