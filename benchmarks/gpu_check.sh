@@ -40,9 +40,9 @@ step() {  # step NAME SECONDS CMD...: run with a time limit, keep its output und
 }
 
 step info 60 "$PY" -m gpumath info
-step pytest-gpu 240 "$PY" -m pytest -m gpu -q -p no:cacheprovider tests
+step pytest-gpu 210 "$PY" -m pytest -m gpu -q -p no:cacheprovider tests
 step compile-check 120 "$PY" -m gpumath check-kernels --json "$OUT/compile-check.json"
-step bench 240 "$PY" -m gpumath bench --quick --out "$OUT/bench"
+step bench 150 "$PY" -m gpumath bench --quick --out "$OUT/bench"
 
 if [ -n "$failed" ]; then
   echo "gpu_check FAILED:$failed" | tee "$OUT/summary.txt"
