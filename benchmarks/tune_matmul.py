@@ -22,13 +22,16 @@ import gpumath
 from .harness import Context, max_rel_err, time_it
 
 VARIANTS = {
-    "default (min_blocks 1, unroll 8)": (),
-    "min_blocks 1, unroll 2": ("-DGM_MM_UNROLL_K=2",),
-    "min_blocks 2, unroll 2": ("-DGM_MM_MIN_BLOCKS=2", "-DGM_MM_UNROLL_K=2"),
-    "min_blocks 2, unroll 1": ("-DGM_MM_MIN_BLOCKS=2", "-DGM_MM_UNROLL_K=1"),
-    # BK 16: half the barriers per FLOP, 33 KiB shared memory; 156 registers (165 unrolled).
-    "bk 16, unroll 8": ("-DGM_MM_BK_F32=16",),
-    "bk 16, unroll 16": ("-DGM_MM_BK_F32=16", "-DGM_MM_UNROLL_K=16"),
+    # Default: tile depth 16 (half the barriers per FLOP, 33 KiB shared memory), K loop fully
+    # unrolled, 165 registers, one block per SM by launch bounds.
+    "default (bk 16, unroll 16)": (),
+    "bk 16, unroll 8": ("-DGM_MM_UNROLL_K=8",),
+    "bk 8, unroll 8 (earlier default)": ("-DGM_MM_BK_F32=8", "-DGM_MM_UNROLL_K=8"),
+    "min_blocks 2, bk 8, unroll 2": (
+        "-DGM_MM_MIN_BLOCKS=2",
+        "-DGM_MM_BK_F32=8",
+        "-DGM_MM_UNROLL_K=2",
+    ),
     # Tile-row group of the block swizzle (L2 reuse of the A and B panels); default 8.
     "group_m 4": ("-DGM_MM_GROUP_M=4",),
     "group_m 16": ("-DGM_MM_GROUP_M=16",),

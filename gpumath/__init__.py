@@ -5,7 +5,7 @@ arrays with :func:`gpumath.asarray`, and call gpumath functions: they run where 
 live, through CuPy and gpumath's own CUDA kernels on an NVIDIA GPU, or NumPy on the CPU.
 """
 
-from . import linalg, montecarlo, random, sparse
+from . import autodiff, linalg, montecarlo, nn, optim, random, sparse
 from ._backend import (
     DeviceError,
     array_namespace,
@@ -39,6 +39,7 @@ __all__ = [
     "__version__",
     "array_namespace",
     "asarray",
+    "autodiff",
     "clip",
     "clip_by_global_norm",
     "clip_by_norm",
@@ -53,6 +54,8 @@ __all__ = [
     "linalg",
     "matmul",
     "montecarlo",
+    "nn",
+    "optim",
     "random",
     "set_device",
     "sparse",

@@ -188,6 +188,41 @@ def _demo_conv(batch: int = 8) -> bool:
     return ok
 
 
+def _demo_train() -> bool:
+    """Train an MLP on 8x8 digit images (scikit-learn's digits, or synthetic ones without it)."""
+    from gpumath import nn
+    from gpumath import random as gm_random
+
+    rng = np.random.default_rng(0)
+    try:
+        from sklearn.datasets import load_digits
+
+        images, labels = load_digits(return_X_y=True)
+        source = "scikit-learn digits"
+    except ImportError:  # scikit-learn is a test extra: make 10 noisy prototype "digits"
+        protos = rng.random((10, 64)) * 16
+        labels = rng.integers(0, 10, 1800)
+        images = np.clip(protos[labels] + rng.normal(0, 4, (1800, 64)), 0, 16)
+        source = "synthetic 8x8 digits"
+    order = rng.permutation(len(labels))
+    images = (images[order] / 16.0).astype(np.float32)
+    labels = labels[order].astype(np.int64)
+    cut = len(labels) * 3 // 4
+    x_train, y_train = gpumath.asarray(images[:cut]), gpumath.asarray(labels[:cut])
+    x_test, y_test = gpumath.asarray(images[cut:]), gpumath.asarray(labels[cut:])
+    device_rng = gm_random.default_rng(1, device=gpumath.device_of(x_train))
+    start = time.perf_counter()
+    model, _ = nn.train_mlp(x_train, y_train, 10, device_rng, hidden=(128,), epochs=20)
+    seconds = time.perf_counter() - start
+    acc = nn.accuracy(model, x_test, y_test)
+    ok = acc >= 0.95
+    print(
+        f"train     MLP 64-128-10 on {source} (autodiff + Adam, 20 epochs): "
+        f"test accuracy {acc:.3f} [{'ok' if ok else 'FAILED'}], {seconds:.2f} s"
+    )
+    return ok
+
+
 def _median_seconds(fn, x, repeat: int = 20) -> float:
     sync = (lambda: None) if gpumath.device_of(x) == "cpu" else _cuda_sync
     fn()
@@ -220,6 +255,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         _demo_pca(),
         _demo_describe(args.size),
         _demo_montecarlo(),
+        _demo_train(),
     ]
     print("demo passed" if all(checks) else "demo FAILED: a result disagreed with NumPy")
     return 0 if all(checks) else 1

@@ -34,9 +34,10 @@
 // Tuning knobs, overridable with -D at compile time; benchmarks/tune_matmul.py measures
 // the alternatives. MIN_BLOCKS is the float32 kernel's __launch_bounds__ occupancy target
 // (2 caps it at 128 registers, and then full unrolling spills); UNROLL_K the unroll factor
-// of the inner K loop. On an H100 (2026-11-26) min_blocks 1 with the K loop fully unrolled
-// (149 registers) was fastest: 0.76-0.79x cuBLAS at 2048-8192, against 0.73-0.77x for
-// min_blocks 2 with unroll 2 (benchmarks/results/tune_matmul-h100.json). GROUP_M is the
+// of the inner K loop. On an H100 (2026-11-26, benchmarks/results/tune_matmul-h100*.json)
+// a 16-deep tile with the K loop fully unrolled (min_blocks 1) was fastest: 0.80-0.83x
+// cuBLAS at 2048-8192 and ragged sizes, against 0.72-0.75x for depth 8 unrolled 8 and
+// 0.66-0.74x for min_blocks 2 (which caps registers at 128). GROUP_M is the
 // number of tile rows a group of consecutive blocks sweeps (L2 reuse, see
 // gm_mm_tile_of_block); BK_F32 the float32 tile depth (8 or 16: 16 halves the barriers per
 // FLOP, costs 16 KiB more shared memory and two vectors of A and B per thread per step).
@@ -47,10 +48,10 @@
 #define GM_MM_MIN_BLOCKS 1
 #endif
 #ifndef GM_MM_UNROLL_K
-#define GM_MM_UNROLL_K 8
+#define GM_MM_UNROLL_K 16
 #endif
 #ifndef GM_MM_BK_F32
-#define GM_MM_BK_F32 8
+#define GM_MM_BK_F32 16
 #endif
 constexpr int gm_mm_unroll_k = GM_MM_UNROLL_K;  // `#pragma unroll` takes no macros
 

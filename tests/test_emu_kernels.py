@@ -277,9 +277,11 @@ def test_linear_kernel_matches_float64_formula(dtype, M, N, K):
 
 
 # Compile-time variants of kernels/matmul.cu that benchmarks/tune_matmul.py times on a GPU.
+# The default build (bk 16, unroll 16) is what the other lane tests run.
 MATMUL_VARIANTS = {
-    "bk16": ("GM_MM_BK_F32=16",),
-    "bk16-unroll16": ("GM_MM_BK_F32=16", "GM_MM_UNROLL_K=16"),
+    "bk16-unroll8": ("GM_MM_UNROLL_K=8",),
+    "bk8-unroll8": ("GM_MM_BK_F32=8", "GM_MM_UNROLL_K=8"),
+    "minblocks2-bk8-unroll2": ("GM_MM_MIN_BLOCKS=2", "GM_MM_BK_F32=8", "GM_MM_UNROLL_K=2"),
     "group4": ("GM_MM_GROUP_M=4",),
     "group16": ("GM_MM_GROUP_M=16",),
 }

@@ -1,0 +1,244 @@
+"""The traced array type and the reverse sweep: the engine under ``gpumath.autodiff``.
+
+A :class:`Tensor` wraps a backend array (NumPy or CuPy). An op on tensors computes its
+result on the raw arrays and, when recording is on and some input needs a gradient, keeps
+its inputs (``parents``) and a ``vjp`` closure that maps the output's cotangent to the
+inputs' cotangents. The closures are written with tensor ops themselves, so a backward
+sweep run with recording on is traced too: that is what makes gradients of gradients work.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+from array_api_compat import device as _device
+
+from .._backend import array_namespace
+
+__all__ = ["Tensor", "backward", "lift", "no_record", "recording"]
+
+# A vjp closure: (cotangent, which parents need one) -> one cotangent (or None) per parent.
+Vjp = Callable[["Tensor", tuple[bool, ...]], Sequence["Tensor | None"]]
+
+_XP_BY_TYPE: dict[type, Any] = {}
+# Single flag for the process: tracing is a Python-level, single-threaded activity.
+_RECORDING = [True]
+# How many derivative transformations are running: inside one, sweeps are recorded.
+_DEPTH = [0]
+
+
+def namespace(data: Any) -> Any:
+    """The array-API namespace of a NumPy or CuPy array, cached per array type.
+
+    ``array_namespace`` costs microseconds; an op pays this dictionary lookup instead.
+    Device mismatches between CuPy inputs are still caught by CuPy itself.
+    """
+    xp = _XP_BY_TYPE.get(type(data))
+    if xp is None:
+        # NumPy reductions of 0-d arrays give NumPy scalars: same namespace as arrays.
+        xp = array_namespace(np.asarray(data) if isinstance(data, np.generic) else data)
+        _XP_BY_TYPE[type(data)] = xp
+    return xp
+
+
+class Tensor:
+    """A traced array: backend ``data`` plus how it was computed.
+
+    Parameters
+    ----------
+    data : array
+        NumPy or CuPy array (0-d allowed).
+    parents : tuple, optional
+        Inputs of the op that made this tensor (tensors, arrays or scalars).
+    vjp : callable, optional
+        ``vjp(cotangent, need) -> cotangents``, one per parent.
+    requires_grad : bool
+        True for a leaf being differentiated and for anything computed from one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpumath.autodiff import Tensor
+    >>> t = Tensor(np.array([1.0, 2.0]))
+    >>> float((t * t).sum().data)
+    5.0
+    """
+
+    __slots__ = ("data", "parents", "vjp", "requires_grad", "xp")
+    __array_priority__ = 1000  # so ndarray + Tensor defers to Tensor.__radd__
+
+    def __init__(
+        self,
+        data: Any,
+        parents: tuple[Any, ...] = (),
+        vjp: Vjp | None = None,
+        requires_grad: bool = False,
+        xp: Any = None,
+    ) -> None:
+        self.data = data
+        self.parents = parents
+        self.vjp = vjp
+        self.requires_grad = requires_grad
+        self.xp = xp if xp is not None else namespace(data)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.data.shape)
+
+    @property
+    def dtype(self) -> Any:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return int(self.data.size)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        return f"Tensor({self.data!r}, requires_grad={self.requires_grad})"
+
+    def __bool__(self) -> bool:
+        raise TypeError(
+            "the truth value of a traced Tensor is not defined: branch on "
+            "`tensor.data` explicitly (this leaves the traced graph)"
+        )
+
+
+def make(data: Any, parents: tuple[Any, ...], vjp: Vjp, xp: Any) -> Tensor:
+    """Wrap an op's result; keep the graph only when recording and some input is traced."""
+    if _RECORDING[0]:
+        for p in parents:
+            if type(p) is Tensor and p.requires_grad:
+                return Tensor(data, parents, vjp, True, xp)
+    return Tensor(data, (), None, False, xp)
+
+
+def lift(x: Any) -> Tensor:
+    """A tensor for ``x``: tensors pass through, arrays become constant leaves."""
+    if type(x) is Tensor:
+        return x
+    return Tensor(x)
+
+
+def data_of(x: Any) -> Any:
+    """The raw array (or scalar) behind ``x``."""
+    return x.data if type(x) is Tensor else x
+
+
+def recording() -> bool:
+    """Whether ops currently record the graph."""
+    return _RECORDING[0]
+
+
+@contextlib.contextmanager
+def no_record() -> Iterator[None]:
+    """Ops inside the block compute values only (no graph): inference, optimizer steps.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpumath.autodiff import Tensor, no_record
+    >>> with no_record():
+    ...     y = Tensor(np.ones(2), requires_grad=True) * 2
+    >>> y.requires_grad
+    False
+    """
+    before = _RECORDING[0]
+    _RECORDING[0] = False
+    try:
+        yield
+    finally:
+        _RECORDING[0] = before
+
+
+@contextlib.contextmanager
+def _set_recording(on: bool) -> Iterator[None]:
+    before = _RECORDING[0]
+    _RECORDING[0] = on
+    try:
+        yield
+    finally:
+        _RECORDING[0] = before
+
+
+def _needed_order(out: Tensor, inputs: Sequence[Tensor]) -> list[Tensor]:
+    """Nodes between ``inputs`` and ``out`` in reverse topological order (iterative DFS).
+
+    The sweep stops at the inputs (their own history belongs to an outer derivative) and
+    keeps only nodes that depend on an input, so no work is spent on other branches.
+    """
+    stop = {id(t) for t in inputs}
+    needed: dict[int, bool] = {}
+    order: list[Tensor] = []
+    stack: list[tuple[Tensor, bool]] = [(out, False)]
+    while stack:
+        node, expanded = stack.pop()
+        key = id(node)
+        if expanded:
+            flag = key in stop or any(
+                type(p) is Tensor and needed.get(id(p), False) for p in node.parents
+            )
+            needed[key] = flag
+            if flag:
+                order.append(node)
+            continue
+        if key in needed:
+            continue
+        needed[key] = False  # visiting; final value set on the way out
+        stack.append((node, True))
+        if key in stop:
+            continue
+        for p in node.parents:
+            if type(p) is Tensor and p.requires_grad and id(p) not in needed:
+                stack.append((p, False))
+    order.reverse()
+    return order
+
+
+def backward(
+    out: Tensor, inputs: Sequence[Tensor], seed: Tensor, *, create_graph: bool
+) -> list[Tensor | None]:
+    """Cotangents of ``inputs`` for the cotangent ``seed`` of ``out`` (reverse sweep).
+
+    With ``create_graph`` the sweep itself is recorded (for higher-order derivatives);
+    without it the sweep computes values only. An input that ``out`` does not depend on
+    gets None.
+    """
+    order = _needed_order(out, inputs) if out.requires_grad else []
+    inside = {id(t) for t in order}
+    grads: dict[int, Tensor] = {id(out): seed}
+    stop = {id(t) for t in inputs}
+    with _set_recording(create_graph):
+        for node in order:
+            g = grads.get(id(node))
+            if g is None or node.vjp is None or id(node) in stop:
+                continue
+            need = tuple(type(p) is Tensor and id(p) in inside for p in node.parents)
+            for p, gp, wanted in zip(node.parents, node.vjp(g, need), need, strict=True):
+                if not wanted or gp is None:
+                    continue
+                key = id(p)
+                prev = grads.get(key)
+                grads[key] = gp if prev is None else prev + gp
+            if node is not out:
+                del grads[id(node)]  # free cotangents as soon as they are consumed
+    return [grads.get(id(t)) for t in inputs]
+
+
+def scalar_like(value: float, like: Any, xp: Any) -> Any:
+    """A 0-d array holding ``value`` with ``like``'s dtype, on ``like``'s device."""
+    return xp.full((), value, dtype=like.dtype, device=_device(like))
+
+
+def zeros_like_shape(shape: tuple[int, ...], like: Any, xp: Any) -> Any:
+    """Zeros of ``shape`` with ``like``'s dtype, on ``like``'s device."""
+    return xp.zeros(shape, dtype=like.dtype, device=_device(like))

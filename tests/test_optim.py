@@ -1,0 +1,339 @@
+"""gpumath.optim: update rules against written-out PyTorch/optax formulas step by step,
+schedules, mini-batches, and minimize() against SciPy on Rosenbrock and quadratics."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import scipy.optimize as so
+from threadpoolctl import threadpool_limits
+
+from gpumath import autodiff as ad
+from gpumath import optim
+from gpumath.testing import assert_close
+
+STEPS = 6
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    """Small problems: BLAS threads only fight over CI's two cores."""
+    with threadpool_limits(1):
+        yield
+
+
+def _run(opt, params, grads):
+    """Apply ``opt`` for len(grads) steps; return the parameter trajectory."""
+    state = opt.init(params)
+    out = []
+    for g in grads:
+        updates, state = opt.update(g, state, params)
+        params = optim.apply_updates(params, updates)
+        out.append(params)
+    return out
+
+
+def _grads(rng, xp, shape=(3, 4)):
+    return [xp.asarray(rng.standard_normal(shape)) for _ in range(STEPS)]
+
+
+def _reference(rule, p0, grads):
+    """Trajectory of a written-out rule ``rule(p, g, state, t) -> (p, state)``."""
+    p, state, out = p0.copy(), {}, []
+    for t, g in enumerate(grads, start=1):
+        p, state = rule(p, g, state, t)
+        out.append(p.copy())
+    return out
+
+
+def _compare(xp, rng, opt, rule):
+    p0 = rng.standard_normal((3, 4))
+    grads = _grads(rng, xp)
+    ours = _run(opt, xp.asarray(p0), grads)
+    ref = _reference(rule, p0, [np.asarray(g.get() if hasattr(g, "get") else g) for g in grads])
+    for a, b in zip(ours, ref, strict=True):
+        assert_close(a, b, like=xp.asarray(p0))
+
+
+def test_sgd_matches_pytorch(xp, rng):
+    lr = 0.1
+
+    def rule(p, g, s, t):
+        return p - lr * g, s
+
+    _compare(xp, rng, optim.sgd(lr), rule)
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_sgd_momentum_matches_pytorch(xp, rng, nesterov):
+    lr, mom = 0.05, 0.9
+
+    def rule(p, g, s, t):
+        buf = g.copy() if t == 1 else mom * s["buf"] + g
+        step = g + mom * buf if nesterov else buf
+        return p - lr * step, {"buf": buf}
+
+    _compare(xp, rng, optim.sgd(lr, momentum=mom, nesterov=nesterov), rule)
+
+
+def test_adam_matches_the_paper(xp, rng):
+    lr, b1, b2, eps = 1e-2, 0.9, 0.999, 1e-8
+
+    def rule(p, g, s, t):
+        m = b1 * s.get("m", 0) + (1 - b1) * g
+        v = b2 * s.get("v", 0) + (1 - b2) * g * g
+        mhat, vhat = m / (1 - b1**t), v / (1 - b2**t)
+        return p - lr * mhat / (np.sqrt(vhat) + eps), {"m": m, "v": v}
+
+    _compare(xp, rng, optim.adam(lr, b1, b2, eps), rule)
+
+
+def test_adamw_matches_pytorch(xp, rng):
+    lr, b1, b2, eps, wd = 1e-2, 0.8, 0.99, 1e-6, 0.1
+
+    def rule(p, g, s, t):
+        p = p * (1 - lr * wd)  # torch.optim.AdamW: decoupled decay first
+        m = b1 * s.get("m", 0) + (1 - b1) * g
+        v = b2 * s.get("v", 0) + (1 - b2) * g * g
+        mhat, vhat = m / (1 - b1**t), v / (1 - b2**t)
+        return p - lr * mhat / (np.sqrt(vhat) + eps), {"m": m, "v": v}
+
+    _compare(xp, rng, optim.adamw(lr, b1, b2, eps, weight_decay=wd), rule)
+
+
+def test_adagrad_matches_pytorch(xp, rng):
+    lr, eps = 0.1, 1e-10
+
+    def rule(p, g, s, t):
+        acc = s.get("acc", 0.0) + g * g
+        return p - lr * g / (np.sqrt(acc) + eps), {"acc": acc}
+
+    _compare(xp, rng, optim.adagrad(lr), rule)
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.5])
+def test_rmsprop_matches_pytorch(xp, rng, momentum):
+    lr, alpha, eps = 0.01, 0.99, 1e-8
+
+    def rule(p, g, s, t):
+        v = alpha * s.get("v", 0.0) + (1 - alpha) * g * g
+        u = g / (np.sqrt(v) + eps)
+        if momentum:
+            u = momentum * s.get("buf", 0.0) + u
+        return p - lr * u, {"v": v, "buf": u}
+
+    _compare(xp, rng, optim.rmsprop(lr, alpha, eps, momentum), rule)
+
+
+def test_chain_clip_and_decay_with_a_schedule(xp, rng):
+    sched = optim.exponential_decay(0.1, 2, 0.5)
+
+    def rule(p, g, s, t):
+        u = np.clip(g, -0.5, 0.5) + 0.01 * p
+        return p - sched(t - 1) * u, s
+
+    opt = optim.chain(optim.clip(0.5), optim.add_decayed_weights(0.01), optim.sgd(sched))
+    _compare(xp, rng, opt, rule)
+
+
+def test_optimizers_work_on_trees_and_keep_float32(rng):
+    params = {"w": rng.standard_normal((2, 3)).astype(np.float32), "b": [np.zeros(2, np.float32)]}
+    for opt in (
+        optim.sgd(0.1, 0.9),
+        optim.adam(1e-3),
+        optim.adamw(1e-3),
+        optim.rmsprop(1e-3),
+        optim.adagrad(0.1),
+    ):
+        grads = {"w": np.ones((2, 3), np.float32), "b": [np.ones(2, np.float32)]}
+        updates, _ = opt.update(grads, opt.init(params), params)
+        new = optim.apply_updates(params, updates)
+        assert new["w"].dtype == np.float32 and new["b"][0].dtype == np.float32
+        assert np.all(new["w"] < params["w"])
+
+
+def test_schedules_match_optax_formulas():
+    assert optim.constant(0.3)(17) == 0.3
+    e = optim.exponential_decay(2.0, 10, 0.1)
+    assert math.isclose(e(5), 2.0 * 0.1**0.5)
+    assert optim.exponential_decay(2.0, 10, 0.1, staircase=True)(15) == pytest.approx(0.2)
+    c = optim.cosine_decay(1.0, 100, alpha=0.1)
+    assert c(0) == 1.0 and math.isclose(c(100), 0.1) and math.isclose(c(500), 0.1)
+    assert math.isclose(c(25), 0.9 * 0.5 * (1 + math.cos(math.pi / 4)) + 0.1)
+    w = optim.warmup_cosine(0.0, 1.0, 10, 110, end_value=0.1)
+    assert w(0) == 0.0 and math.isclose(w(5), 0.5) and w(10) == 1.0
+    assert math.isclose(w(60), 0.1 + 0.9 * 0.5) and math.isclose(w(200), 0.1)
+    with pytest.raises(ValueError, match="`decay_steps` must be > `warmup_steps`; got 5 and 10"):
+        optim.warmup_cosine(0.0, 1.0, 10, 5)
+    with pytest.raises(ValueError, match="`transition_steps` must be a positive int; got 0"):
+        optim.exponential_decay(1.0, 0, 0.5)
+
+
+def test_bad_hyperparameters_name_the_argument():
+    with pytest.raises(ValueError, match="`learning_rate` must be >= 0; got -0.1"):
+        optim.sgd(-0.1)
+    with pytest.raises(ValueError, match=r"`b1` must be in \[0, 1\); got 1.0"):
+        optim.adam(1e-3, b1=1.0)
+    with pytest.raises(ValueError, match="`nesterov` needs `momentum` > 0"):
+        optim.sgd(0.1, nesterov=True)
+    with pytest.raises(ValueError, match="`max_delta` must be > 0; got 0"):
+        optim.clip(0)
+    with pytest.raises(ValueError, match="`params` must be given to add_decayed_weights"):
+        t = optim.add_decayed_weights(0.1)
+        t.update([np.ones(1)], t.init([np.ones(1)]))
+
+
+def test_batches_cover_every_row_once(xp, rng):
+    X = xp.asarray(np.arange(23 * 2, dtype=np.float64).reshape(23, 2))
+    y = xp.asarray(np.arange(23))
+    seen = []
+    for xb, yb in optim.batches(X, y, 5, rng):
+        assert xb.shape[0] == yb.shape[0] <= 5
+        assert bool((xb[:, 0] == yb * 2.0).all())
+        seen.extend(np.asarray(yb.get() if hasattr(yb, "get") else yb).tolist())
+    assert sorted(seen) == list(range(23)) and seen != list(range(23))
+    with pytest.raises(ValueError, match="`batch_size` must be a positive int; got 0"):
+        next(optim.batches(X, y, 0, rng))
+    with pytest.raises(ValueError, match=r"same number of rows; got \(23, 2\) and \(3,\)"):
+        next(optim.batches(X, y[:3], 4, rng))
+
+
+# ------------------------------------------------------------------------ minimize
+
+
+def _rosen(x):
+    return ad.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def _rosen_start(n):
+    return np.tile([-1.2, 1.0], n // 2)
+
+
+@pytest.mark.parametrize("method", ["lbfgs", "bfgs", "cg", "newton"])
+def test_line_search_methods_solve_rosenbrock_from_the_standard_start(method):
+    res = optim.minimize(_rosen, _rosen_start(2), method=method, tol=1e-8)
+    assert res.success, res.message
+    assert_close(res.x, np.ones(2), rtol=1e-7)
+    assert res.fun < 1e-14 and res.nfev >= res.nit > 5
+    assert np.max(np.abs(res.jac)) <= 1e-8
+
+
+def test_bfgs_and_newton_on_a_10d_rosenbrock():
+    for method in ("bfgs", "newton"):
+        res = optim.minimize(_rosen, _rosen_start(10), method=method, tol=1e-7)
+        assert res.success, (method, res.message)
+        assert_close(res.x, np.ones(10), rtol=1e-6)
+
+
+def test_lbfgs_iterations_within_1_2x_scipy_on_1000d_rosenbrock():
+    x0 = _rosen_start(1000)
+    ours = optim.minimize(_rosen, x0, method="lbfgs", tol=1e-6, maxiter=20000)
+    ref = so.minimize(
+        so.rosen,
+        x0,
+        jac=so.rosen_der,
+        method="L-BFGS-B",
+        options={"gtol": 1e-6, "ftol": 0.0, "maxiter": 20000, "maxfun": 100000},
+    )
+    assert ours.success and np.max(np.abs(ours.jac)) <= 1e-6
+    assert np.max(np.abs(ref.jac)) <= 1e-6  # SciPy got there too
+    assert ours.nit <= 1.2 * ref.nit, (ours.nit, ref.nit)
+    assert_close(ours.x, np.ones(1000), rtol=1e-5)
+
+
+def test_newton_converges_in_one_step_on_a_strictly_convex_quadratic(rng):
+    A = rng.standard_normal((6, 6))
+    A = A @ A.T + 6 * np.eye(6)
+    b = rng.standard_normal(6)
+    res = optim.minimize(
+        lambda x: 0.5 * ad.sum(x * ad.matmul(A, x)) - ad.sum(b * x),
+        np.zeros(6),
+        method="newton",
+        tol=1e-10,
+    )
+    assert res.success and res.nit == 1
+    assert_close(res.x, np.linalg.solve(A, b), rtol=1e-10)
+
+
+def test_newton_converges_quadratically_on_a_strictly_convex_function(rng):
+    A = rng.standard_normal((8, 5))
+
+    def f(x):  # log-sum-exp of affine maps + ridge: smooth, strictly convex, not quadratic
+        return ad.logsumexp(ad.matmul(A, x)) + 0.5 * ad.sum(x * x)
+
+    x0 = rng.standard_normal(5) * 3
+    path = [x0]
+    res = optim.minimize(f, x0, method="newton", tol=1e-10, callback=lambda r: path.append(r.x))
+    assert res.success
+    errors = [np.max(np.abs(p - res.x)) for p in path[:-1]]
+    errors = [e for e in errors if e > 1e-12]
+    assert len(errors) >= 3
+    # Quadratic: e_{k+1} <= C e_k^2 once close; the ratio e_{k+1}/e_k tends to 0.
+    tail = errors[-3:]
+    assert tail[2] <= 10.0 * tail[1] ** 2 and tail[1] / tail[0] < 0.5
+
+
+def test_newton_with_user_hessian_and_jacobian(rng):
+    A = np.diag([1.0, 10.0, 100.0])
+
+    def fg(x):
+        return 0.5 * x @ A @ x + np.sum(x**4), A @ x + 4 * x**3
+
+    res = optim.minimize(
+        fg, np.ones(3), jac=True, method="newton", hess=lambda x: A + np.diag(12 * x**2), tol=1e-10
+    )
+    assert res.success and np.max(np.abs(res.x)) < 1e-9
+
+
+def test_newton_damping_handles_an_indefinite_start():
+    f = lambda x: ad.sum(x**4) - ad.sum(x * x) + 0.1 * ad.sum(x)  # noqa: E731 indefinite at 0
+    res = optim.minimize(f, np.zeros(3), method="newton", tol=1e-10)
+    assert res.success
+    ref = so.minimize(lambda x: np.sum(x**4 - x**2 + 0.1 * x), np.full(3, -0.7), method="BFGS")
+    assert np.all(np.abs(res.x) > 0.5) and res.fun <= ref.fun + 1e-10
+
+
+@pytest.mark.parametrize("method", ["gd", "momentum", "adam"])
+def test_first_order_methods_solve_a_quadratic(rng, method):
+    A = np.diag(rng.uniform(1, 3, 5))
+    b = rng.standard_normal(5)
+    res = optim.minimize(
+        lambda x: 0.5 * ad.sum(x * ad.matmul(A, x)) - ad.sum(b * x),
+        np.zeros(5),
+        method=method,
+        tol=1e-6,
+        options={"lr": 0.05, "check_every": 7},
+    )
+    assert res.success and res.nit % 7 == 0
+    assert_close(res.x, b / np.diag(A), rtol=1e-5)
+
+
+def test_minimize_on_float32_and_backend(xp):
+    x0 = xp.asarray(np.array([-1.2, 1.0], dtype=np.float32))
+    res = optim.minimize(_rosen, x0, method="lbfgs", tol=1e-3)
+    assert res.x.dtype == np.float32 and type(res.x) is type(x0)
+    assert_close(res.x, np.ones(2, np.float32), rtol=1e-3)
+
+
+def test_callback_can_stop_and_errors_name_arguments():
+    res = optim.minimize(_rosen, _rosen_start(2), method="lbfgs", callback=lambda r: r.nit >= 3)
+    assert not res.success and res.nit == 3 and res.message == "stopped by callback"
+    with pytest.raises(ValueError, match="`method` must be one of"):
+        optim.minimize(_rosen, np.ones(2), method="nelder-mead")
+    with pytest.raises(
+        TypeError, match="`x0` must be a float32 or float64 array; got ndarray int64"
+    ):
+        optim.minimize(_rosen, np.ones(2, dtype=np.int64))
+    with pytest.raises(ValueError, match=r"`options` has unknown keys.*\['lr'\]"):
+        optim.minimize(_rosen, np.ones(2), method="bfgs", options={"lr": 1.0})
+    res = optim.minimize(_rosen, _rosen_start(2), method="adam", maxiter=5)
+    assert not res.success and res.nit == 5 and res.message == "maximum number of iterations"
+
+
+def test_strong_wolfe_conditions_hold_on_the_accepted_step():
+    f = lambda a: (math.exp(a) - 3 * a, math.exp(a) - 3, None)  # noqa: E731
+    res = optim.strong_wolfe(f, 1.0, -2.0, 0.1, c1=1e-4, c2=0.1)
+    phi, dphi, _ = f(res.alpha)
+    assert res.success and phi <= 1.0 + 1e-4 * res.alpha * -2.0 and abs(dphi) <= 0.2
