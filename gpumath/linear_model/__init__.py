@@ -1,0 +1,1 @@
+"""Linear models: regression, classification, GLMs, regularisation (scikit-learn's API)."""

@@ -1,0 +1,160 @@
+"""What every gpumath estimator shares: scikit-learn's parameter protocol and input checks.
+
+scikit-learn is a test dependency only, so the protocol (``get_params``/``set_params``,
+``NotFittedError``) is re-implemented here with the same semantics; estimators then work in
+scikit-learn's ``Pipeline``, ``clone`` and ``cross_val_score`` on NumPy inputs.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import numpy as np
+
+from .._backend import array_namespace, is_cupy_array
+
+__all__ = ["BaseEstimator", "NotFittedError", "check_is_fitted", "validate_data"]
+
+
+class NotFittedError(ValueError, AttributeError):
+    """Raised when an estimator is used before ``fit`` (scikit-learn's semantics)."""
+
+
+class BaseEstimator:
+    """Parameter protocol of scikit-learn: constructor arguments are the parameters."""
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        signature = inspect.signature(cls.__init__)
+        return sorted(
+            name
+            for name, p in signature.parameters.items()
+            if name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        )
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Return the constructor parameters (and nested ones, ``a__b``, when ``deep``)."""
+        params = {}
+        for name in self._param_names():
+            value = getattr(self, name)
+            if deep and hasattr(value, "get_params") and not isinstance(value, type):
+                params.update({f"{name}__{k}": v for k, v in value.get_params().items()})
+            params[name] = value
+        return params
+
+    def set_params(self, **params: Any) -> BaseEstimator:
+        """Set constructor parameters (``a__b`` reaches a nested estimator); returns self."""
+        valid = self._param_names()
+        for key, value in params.items():
+            name, _, sub = key.partition("__")
+            if name not in valid:
+                raise ValueError(
+                    f"invalid parameter {name!r} for {type(self).__name__}; "
+                    f"valid parameters are {valid}"
+                )
+            if sub:
+                getattr(self, name).set_params(**{sub: value})
+            else:
+                setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        defaults = inspect.signature(type(self).__init__).parameters
+        changed = [
+            f"{name}={getattr(self, name)!r}"
+            for name in self._param_names()
+            if defaults[name].default is inspect.Parameter.empty
+            or _differs(getattr(self, name), defaults[name].default)
+        ]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+
+def _differs(value: Any, default: Any) -> bool:
+    try:
+        return bool(value != default)
+    except (TypeError, ValueError):  # arrays compare elementwise
+        return value is not default
+
+
+def check_is_fitted(estimator: Any, attribute: str = "coef_") -> None:
+    """Raise NotFittedError unless ``estimator`` has the fitted ``attribute``."""
+    if not hasattr(estimator, attribute):
+        raise NotFittedError(
+            f"This {type(estimator).__name__} instance is not fitted yet. Call 'fit' with "
+            "appropriate arguments before using this estimator."
+        )
+
+
+def _as_array(obj: Any, name: str) -> Any:
+    """NumPy and CuPy arrays pass through; lists and other array-likes become NumPy."""
+    if isinstance(obj, np.ndarray) or is_cupy_array(obj):
+        return obj
+    try:
+        return np.asarray(obj)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"`{name}` must be array-like; got {type(obj).__name__}") from exc
+
+
+def validate_data(
+    X: Any, y: Any = None, *, sample_weight: Any = None, y_numeric: bool = True
+) -> tuple[Any, Any, Any, Any]:
+    """Check and convert ``X`` (2-D, real, finite) and ``y``/``sample_weight`` (1-D, matching).
+
+    Returns ``(X, y, sample_weight, xp)``: X as float32/float64 (other real dtypes become
+    float64), everything on X's device. Checking finiteness costs one device sync per call,
+    which is the price of a clear error instead of a NaN fit.
+
+    Raises
+    ------
+    ValueError
+        Wrong dimensions, mismatched lengths, NaN or infinity, an empty X.
+    TypeError
+        Complex or non-numeric data, or inputs from two array libraries.
+    """
+    X = _as_array(X, "X")
+    arrays = [X] + [
+        _as_array(a, n) for a, n in ((y, "y"), (sample_weight, "sample_weight")) if a is not None
+    ]
+    xp = array_namespace(*arrays)
+    if X.ndim != 2:
+        raise ValueError(f"`X` must be 2-D (n_samples, n_features); got shape {tuple(X.shape)}")
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"`X` must have at least one sample and one feature; got {X.shape}")
+    X = _as_float(X, "X", xp)
+    _check_finite(X, "X", xp)
+    if y is not None:
+        y = arrays[1]
+        if y.ndim != 1:
+            raise ValueError(f"`y` must be 1-D (n_samples,); got shape {tuple(y.shape)}")
+        if y.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"`X` and `y` must have the same number of samples; got {X.shape[0]} and "
+                f"{y.shape[0]}"
+            )
+        if y_numeric:
+            y = xp.astype(_as_float(y, "y", xp), X.dtype)
+            _check_finite(y, "y", xp)
+    if sample_weight is not None:
+        w = arrays[-1]
+        if w.shape != (X.shape[0],):
+            raise ValueError(
+                f"`sample_weight` must have shape ({X.shape[0]},); got {tuple(w.shape)}"
+            )
+        sample_weight = xp.astype(_as_float(w, "sample_weight", xp), X.dtype)
+        _check_finite(sample_weight, "sample_weight", xp)
+    return X, y, sample_weight, xp
+
+
+def _as_float(a: Any, name: str, xp: Any) -> Any:
+    kind = np.dtype(a.dtype).kind
+    if kind == "f" and np.dtype(a.dtype).itemsize >= 4:
+        return a
+    if kind in "biuf":
+        return xp.astype(a, xp.float64)
+    raise TypeError(f"`{name}` must hold real numbers; got dtype {a.dtype}")
+
+
+def _check_finite(a: Any, name: str, xp: Any) -> None:
+    if not bool(xp.all(xp.isfinite(a))):
+        raise ValueError(f"`{name}` contains NaN or infinity")
