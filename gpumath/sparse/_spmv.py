@@ -50,9 +50,11 @@ def spmv(a: csr_matrix, x: Any, *, algorithm: str = "auto") -> Any:
         return xp.zeros((a.shape[0],) + tuple(x.shape[1:]), dtype=dtype)
     if not is_cupy_array(x):  # SciPy for every algorithm: gpumath has no CPU kernel
         return a.to_vendor() @ x
-    # "auto" is cuSPARSE until an H100 run shows a shape where our kernel is faster
-    # (benchmarks/bench_linalg.py times both on 1M x 1M with 10 non-zeros a row).
-    if algorithm == "vendor" or algorithm == "auto" or np.dtype(dtype) not in FLOAT_DTYPES:
+    # "auto": our kernel for a vector, where an H100 measured it 1.80x cuSPARSE (262144^2,
+    # 10 non-zeros a row, float32; benchmarks/results/nvidia-h100-80gb-hbm3-all-quick.md);
+    # cuSPARSE for a matrix right-hand side, which our kernel takes one column at a time.
+    use_vendor = algorithm == "vendor" or (algorithm == "auto" and x.ndim == 2)
+    if use_vendor or np.dtype(dtype) not in FLOAT_DTYPES:
         if algorithm == "kernel":
             raise ValueError(f"algorithm='kernel' needs float32 or float64 operands; got {dtype}")
         return a.to_vendor(dtype) @ x.astype(dtype, copy=False)
