@@ -1,41 +1,14 @@
-"""Clip: our RawKernel (GPU) or NumPy path (CPU) against the vendor clip, bandwidth-bound.
-
-``paired_time_it`` is shared with the other benchmarks of this family (matmul, linear,
-clip_norm): on the CPU it alternates ours and the vendor's calls round by round, so drift
-(turbo, other processes) hits both alike.
-"""
+"""Clip: our RawKernel (GPU) or NumPy path (CPU) against the vendor clip, bandwidth-bound."""
 
 from __future__ import annotations
 
-import statistics
-import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 import gpumath
 
-from .harness import Context, Row, max_rel_err, time_it
-
-
-def paired_time_it(
-    ctx: Context, ours: Callable[[], Any], vendor: Callable[[], Any], *, repeat: int | None = None
-) -> tuple[float, float]:
-    """Median seconds of ``ours()`` and ``vendor()``; on the CPU interleaved call by call."""
-    if ctx.on_gpu:  # CUDA-event medians; the GPU does not drift the way a shared CPU does
-        return time_it(ctx, ours, repeat=repeat), time_it(ctx, vendor, repeat=repeat)
-    repeat = repeat or (10 if ctx.quick else 40)
-    for _ in range(2):
-        ours()
-        vendor()
-    times: dict[Callable[[], Any], list[float]] = {ours: [], vendor: []}
-    for i in range(repeat):
-        for fn in (ours, vendor) if i % 2 == 0 else (vendor, ours):  # alternate who goes first
-            start = time.perf_counter()
-            fn()
-            times[fn].append(time.perf_counter() - start)
-    return statistics.median(times[ours]), statistics.median(times[vendor])
+from .harness import Context, Row, max_rel_err, paired_time_it, time_it
 
 
 def run(ctx: Context) -> list[Row]:

@@ -14,8 +14,7 @@ import numpy as np
 
 from gpumath.ops.linear import linear
 
-from .bench_clip import paired_time_it
-from .harness import Context, Row, max_rel_err
+from .harness import Context, Row, max_rel_err, paired_time_it
 
 # (M, N, K, dtype, activation)
 _GPU_CASES = [

@@ -6,8 +6,7 @@ import numpy as np
 
 from gpumath.ops.matmul import matmul
 
-from .bench_clip import paired_time_it
-from .harness import Context, Row, max_rel_err
+from .harness import Context, Row, max_rel_err, paired_time_it
 
 # (label, batch, M, N, K, dtype); batch 0 means plain 2-D operands.
 _GPU_CASES = [

@@ -27,6 +27,7 @@ import numpy as np
 import gpumath
 
 __all__ = [
+    "paired_time_it",
     "Context",
     "Row",
     "Ceilings",
@@ -113,6 +114,25 @@ def time_it(ctx: Context, fn: Callable[[], Any], *, repeat: int | None = None) -
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def paired_time_it(
+    ctx: Context, ours: Callable[[], Any], vendor: Callable[[], Any], *, repeat: int | None = None
+) -> tuple[float, float]:
+    """Median seconds of ``ours()`` and ``vendor()``; on the CPU interleaved call by call."""
+    if ctx.on_gpu:  # CUDA-event medians; the GPU does not drift the way a shared CPU does
+        return time_it(ctx, ours, repeat=repeat), time_it(ctx, vendor, repeat=repeat)
+    repeat = repeat or (10 if ctx.quick else 40)
+    for _ in range(2):
+        ours()
+        vendor()
+    times: dict[Callable[[], Any], list[float]] = {ours: [], vendor: []}
+    for i in range(repeat):
+        for fn in (ours, vendor) if i % 2 == 0 else (vendor, ours):  # alternate who goes first
+            start = time.perf_counter()
+            fn()
+            times[fn].append(time.perf_counter() - start)
+    return statistics.median(times[ours]), statistics.median(times[vendor])
 
 
 def _copy_bandwidth(ctx: Context) -> float:
