@@ -223,6 +223,100 @@ def _demo_train() -> bool:
     return ok
 
 
+def _demo_logistic() -> bool:
+    """Logistic regression on breast cancer (scikit-learn's, or synthetic data without it)."""
+    from gpumath.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    try:
+        from sklearn.datasets import load_breast_cancer
+
+        X, y = load_breast_cancer(return_X_y=True)
+        source = "breast cancer 569x30 (scikit-learn)"
+    except ImportError:  # scikit-learn is a test extra: two overlapping Gaussian classes
+        y = rng.integers(0, 2, 569)
+        X = rng.standard_normal((569, 30)) + 0.8 * y[:, None]
+        source = "synthetic 569x30 (scikit-learn not installed)"
+    order = rng.permutation(len(y))
+    X, y = X[order], y[order]
+    cut = len(y) * 3 // 4
+    mean, std = X[:cut].mean(axis=0), X[:cut].std(axis=0)
+    X = (X - mean) / std
+    x_train, y_train = gpumath.asarray(X[:cut]), gpumath.asarray(y[:cut])
+    start = time.perf_counter()
+    clf = LogisticRegression(tol=1e-8, max_iter=1000).fit(x_train, y_train)
+    seconds = time.perf_counter() - start
+    pred = gpumath.to_numpy(clf.predict(gpumath.asarray(X[cut:])))
+    proba = gpumath.to_numpy(clf.predict_proba(gpumath.asarray(X[cut:])))[:, 1]
+    truth = y[cut:]
+    tp, fp = np.sum((pred == 1) & (truth == 1)), np.sum((pred == 1) & (truth == 0))
+    fn = np.sum((pred == 0) & (truth == 1))
+    precision, recall = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
+    f1 = 2 * precision * recall / max(precision + recall, 1e-12)
+    p = np.clip(proba, 1e-15, 1 - 1e-15)
+    log_loss = -np.mean(truth * np.log(p) + (1 - truth) * np.log1p(-p))
+    acc = np.mean(pred == truth)
+    ok = acc >= 0.9
+    try:
+        from sklearn.linear_model import LogisticRegression as SkLogistic
+
+        ref = SkLogistic(tol=1e-10, max_iter=1000).fit(X[:cut], y[:cut]).coef_
+        err = np.linalg.norm(gpumath.to_numpy(clf.coef_) - ref) / np.linalg.norm(ref)
+        ok = ok and err < 1e-4
+        versus = f"coef rel err {err:.1e} vs scikit-learn"
+    except ImportError:
+        versus = "no scikit-learn to compare coefficients"
+    print(
+        f"logistic  {source}, lbfgs: test accuracy {acc:.3f}, precision {precision:.3f}, "
+        f"recall {recall:.3f}, F1 {f1:.3f}, log loss {log_loss:.3f}, {versus} "
+        f"[{'ok' if ok else 'FAILED'}], fit {seconds * 1e3:.1f} ms"
+    )
+    return ok
+
+
+def _demo_glm() -> bool:
+    """Poisson GLM (IRLS) on statsmodels' cpunish counts (synthetic counts without it)."""
+    from gpumath.linear_model import GLM
+
+    try:
+        from statsmodels.datasets import cpunish
+
+        data = cpunish.load_pandas()
+        X = data.exog.to_numpy(dtype=float)
+        X[:, 3] = np.log(X[:, 3])  # log(income), as in statsmodels' own example
+        y = data.endog.to_numpy(dtype=float)
+        source = "cpunish executions 17x6 (statsmodels)"
+    except ImportError:  # statsmodels is a test extra: counts from a known log-linear model
+        rng = np.random.default_rng(0)
+        X = rng.standard_normal((200, 3))
+        y = rng.poisson(np.exp(0.5 + X @ [0.4, -0.3, 0.2])).astype(float)
+        source = "synthetic counts 200x3 (statsmodels not installed)"
+    model = GLM(family="poisson").fit(gpumath.asarray(X), gpumath.asarray(y))
+    s = model.summary()
+    mu = gpumath.to_numpy(model.predict(gpumath.asarray(X)))
+    # The Poisson score equations X1^T (y - mu) = 0 hold at the maximum likelihood.
+    X1 = np.column_stack([np.ones(len(y)), X])
+    score = np.abs(X1.T @ (y - mu)).max() / np.abs(X1.T @ y).max()
+    null = 2 * np.sum(np.where(y > 0, y * np.log(np.where(y > 0, y, 1) / y.mean()), 0))
+    ok = score < 1e-8 and s.deviance < null
+    try:
+        import statsmodels.api as sm
+
+        ref = sm.GLM(y, sm.add_constant(X), family=sm.families.Poisson()).fit(tol=1e-12)
+        err = np.max(np.abs(s.bse - ref.bse) / ref.bse)
+        ok = ok and err < 1e-5
+        versus = f"std err rel err {err:.1e} vs statsmodels"
+    except ImportError:
+        versus = "no statsmodels to compare"
+    significant = int(np.sum(s.pvalues < 0.05))
+    print(
+        f"glm       Poisson/log on {source} (IRLS): deviance {s.deviance:.3f} (null "
+        f"{null:.3f}), {significant}/{len(s.params)} coefficients with p < 0.05, {versus} "
+        f"[{'ok' if ok else 'FAILED'}]"
+    )
+    return ok
+
+
 def _median_seconds(fn, x, repeat: int = 20) -> float:
     sync = (lambda: None) if gpumath.device_of(x) == "cpu" else _cuda_sync
     fn()
@@ -256,6 +350,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         _demo_describe(args.size),
         _demo_montecarlo(),
         _demo_train(),
+        _demo_logistic(),
+        _demo_glm(),
     ]
     print("demo passed" if all(checks) else "demo FAILED: a result disagreed with NumPy")
     return 0 if all(checks) else 1
