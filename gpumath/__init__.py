@@ -5,7 +5,18 @@ arrays with :func:`gpumath.asarray`, and call gpumath functions: they run where 
 live, through CuPy and gpumath's own CUDA kernels on an NVIDIA GPU, or NumPy on the CPU.
 """
 
-from . import autodiff, linalg, montecarlo, nn, optim, random, sparse
+from . import (
+    autodiff,
+    linalg,
+    linear_model,
+    metrics,
+    model_selection,
+    montecarlo,
+    nn,
+    optim,
+    random,
+    sparse,
+)
 from ._backend import (
     DeviceError,
     array_namespace,
@@ -51,8 +62,11 @@ __all__ = [
     "device_of",
     "get_device",
     "linear",
+    "linear_model",
     "linalg",
     "matmul",
+    "metrics",
+    "model_selection",
     "montecarlo",
     "nn",
     "optim",
