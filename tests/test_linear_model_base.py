@@ -63,10 +63,26 @@ def test_validate_data_converts_and_checks(xp):
         validate_data(X, xp.asarray([0.0, np.inf, 1.0, 2.0]))
     with pytest.raises(ValueError, match=r"`sample_weight` must have shape \(4,\); got \(2,\)"):
         validate_data(X, y, sample_weight=xp.ones(2))
-    with pytest.raises(TypeError, match="`X` must hold real numbers; got dtype complex128"):
+    with pytest.raises(ValueError, match=r"`X` holds complex numbers \(Complex data not"):
         validate_data(xp.ones((2, 2), dtype=np.complex128), None)
+    with pytest.raises(ValueError, match=r"`X` has 0 feature\(s\) \(shape=\(4, 0\)\) while a"):
+        validate_data(xp.ones((4, 0)), None)
 
 
-def test_validate_data_accepts_lists():
+def test_validate_data_accepts_lists_and_object_arrays():
     X, y, _, xp = validate_data([[1, 2], [3, 4]], [1, 2])
     assert isinstance(X, np.ndarray) and X.dtype == np.float64
+    X, _, _, _ = validate_data(np.array([[1, 2.5]], dtype=object))
+    assert X.dtype == np.float64 and X[0, 1] == 2.5
+
+
+def test_sparse_input_is_refused_by_name():
+    sparse = pytest.importorskip("scipy.sparse")
+    with pytest.raises(TypeError, match="`X` must be a dense array: sparse input"):
+        validate_data(sparse.csr_matrix(np.eye(3)))
+
+
+def test_not_fitted_error_is_also_sklearns():
+    exceptions = pytest.importorskip("sklearn.exceptions")
+    with pytest.raises(exceptions.NotFittedError):
+        check_is_fitted(Toy())

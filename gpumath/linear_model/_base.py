@@ -8,21 +8,55 @@ scikit-learn's ``Pipeline``, ``clone`` and ``cross_val_score`` on NumPy inputs.
 from __future__ import annotations
 
 import inspect
+import sys
 from typing import Any
 
 import numpy as np
 
 from .._backend import array_namespace, is_cupy_array
 
-__all__ = ["BaseEstimator", "NotFittedError", "check_is_fitted", "validate_data"]
+__all__ = [
+    "BaseEstimator",
+    "ConvergenceWarning",
+    "NotFittedError",
+    "check_is_fitted",
+    "validate_data",
+]
 
 
 class NotFittedError(ValueError, AttributeError):
     """Raised when an estimator is used before ``fit`` (scikit-learn's semantics)."""
 
 
+class ConvergenceWarning(UserWarning):
+    """An iterative fit stopped at ``max_iter`` before reaching ``tol``."""
+
+
 class BaseEstimator:
-    """Parameter protocol of scikit-learn: constructor arguments are the parameters."""
+    """Parameter protocol of scikit-learn: constructor arguments are the parameters.
+
+    Subclasses set ``_estimator_type`` to ``"classifier"`` or ``"regressor"``:
+    ``gpumath.model_selection`` and scikit-learn (through ``__sklearn_tags__``) read it.
+    """
+
+    _estimator_type: str | None = None
+
+    def _positive_y(self) -> bool:
+        """Whether ``y`` must be >= 0 (scikit-learn's ``positive_only`` target tag)."""
+        return False
+
+    def __sklearn_tags__(self) -> Any:
+        # scikit-learn is a test dependency only: imported when scikit-learn asks.
+        from sklearn.utils import ClassifierTags, InputTags, RegressorTags, Tags, TargetTags
+
+        kind = self._estimator_type
+        return Tags(
+            estimator_type=kind,
+            target_tags=TargetTags(required=True, positive_only=self._positive_y()),
+            classifier_tags=ClassifierTags() if kind == "classifier" else None,
+            regressor_tags=RegressorTags() if kind == "regressor" else None,
+            input_tags=InputTags(),
+        )
 
     @classmethod
     def _param_names(cls) -> list[str]:
@@ -77,10 +111,25 @@ def _differs(value: Any, default: Any) -> bool:
         return value is not default
 
 
+_sklearn_not_fitted: dict[type, type] = {}
+
+
+def _not_fitted_error() -> type:
+    """NotFittedError, which is also scikit-learn's when scikit-learn is loaded (so that its
+    checks and ``except`` clauses recognise it) without gpumath importing scikit-learn."""
+    exceptions = sys.modules.get("sklearn.exceptions")
+    if exceptions is None:
+        return NotFittedError
+    theirs = exceptions.NotFittedError
+    if theirs not in _sklearn_not_fitted:
+        _sklearn_not_fitted[theirs] = type("NotFittedError", (NotFittedError, theirs), {})
+    return _sklearn_not_fitted[theirs]
+
+
 def check_is_fitted(estimator: Any, attribute: str = "coef_") -> None:
     """Raise NotFittedError unless ``estimator`` has the fitted ``attribute``."""
     if not hasattr(estimator, attribute):
-        raise NotFittedError(
+        raise _not_fitted_error()(
             f"This {type(estimator).__name__} instance is not fitted yet. Call 'fit' with "
             "appropriate arguments before using this estimator."
         )
@@ -90,6 +139,11 @@ def _as_array(obj: Any, name: str) -> Any:
     """NumPy and CuPy arrays pass through; lists and other array-likes become NumPy."""
     if isinstance(obj, np.ndarray) or is_cupy_array(obj):
         return obj
+    if hasattr(obj, "toarray") and hasattr(obj, "nnz"):
+        raise TypeError(
+            f"`{name}` must be a dense array: sparse input is not supported; got "
+            f"{type(obj).__name__} (convert with .toarray())"
+        )
     try:
         return np.asarray(obj)
     except (TypeError, ValueError) as exc:
@@ -118,9 +172,15 @@ def validate_data(
     ]
     xp = array_namespace(*arrays)
     if X.ndim != 2:
-        raise ValueError(f"`X` must be 2-D (n_samples, n_features); got shape {tuple(X.shape)}")
-    if X.shape[0] == 0 or X.shape[1] == 0:
-        raise ValueError(f"`X` must have at least one sample and one feature; got {X.shape}")
+        raise ValueError(
+            f"`X` must be 2-D (n_samples, n_features); got shape {tuple(X.shape)}. Reshape "
+            "your data with X.reshape(-1, 1) for one feature or X.reshape(1, -1) for one sample"
+        )
+    for axis, what in ((0, "sample(s)"), (1, "feature(s)")):  # scikit-learn's wording
+        if X.shape[axis] == 0:
+            raise ValueError(
+                f"`X` has 0 {what} (shape={tuple(X.shape)}) while a minimum of 1 is required."
+            )
     X = _as_float(X, "X", xp)
     _check_finite(X, "X", xp)
     if y is not None:
@@ -152,6 +212,16 @@ def _as_float(a: Any, name: str, xp: Any) -> Any:
         return a
     if kind in "biuf":
         return xp.astype(a, xp.float64)
+    if kind == "c":  # scikit-learn's checks expect this ValueError and its wording
+        raise ValueError(f"`{name}` holds complex numbers (Complex data not supported)")
+    if kind == "O":  # object arrays of numbers, as scikit-learn accepts them
+        try:
+            return np.asarray(a, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                f"`{name}` must hold real numbers: argument must be a string or a number "
+                f"convertible to float; got dtype object ({exc})"
+            ) from exc
     raise TypeError(f"`{name}` must hold real numbers; got dtype {a.dtype}")
 
 

@@ -24,10 +24,9 @@ from array_api_compat import device as _device
 
 from .. import linalg
 from .._backend import array_namespace, to_numpy
-from ._base import BaseEstimator, check_is_fitted, validate_data
+from ._base import BaseEstimator, ConvergenceWarning, check_is_fitted, validate_data
 from ._families import Family, Link, get_family, get_link
 from ._logistic import (
-    ConvergenceWarning,
     _check_fit_inputs,
     _check_n_features,
     _check_weight_sum,
@@ -91,15 +90,7 @@ class GLMSummary:
 class _GLMBase(BaseEstimator):
     """IRLS fit and prediction shared by ``GLM`` and ``PoissonRegressor``."""
 
-    def __sklearn_tags__(self) -> Any:
-        from sklearn.utils import InputTags, RegressorTags, Tags, TargetTags
-
-        return Tags(
-            estimator_type="regressor",
-            target_tags=TargetTags(required=True, positive_only=self._positive_y()),
-            regressor_tags=RegressorTags(),
-            input_tags=InputTags(),
-        )
+    _estimator_type = "regressor"
 
     def _components(self) -> tuple[Family, Link]:
         raise NotImplementedError

@@ -20,16 +20,18 @@ from array_api_compat import device as _device
 
 from .. import linalg, nn, optim
 from .._backend import array_namespace, to_numpy
-from ._base import BaseEstimator, _as_array, check_is_fitted, validate_data
+from ._base import (
+    BaseEstimator,
+    ConvergenceWarning,
+    _as_array,
+    check_is_fitted,
+    validate_data,
+)
 
-__all__ = ["ConvergenceWarning", "LogisticRegression"]
+__all__ = ["LogisticRegression"]
 
 _SOLVERS = ("auto", "lbfgs", "newton", "proximal", "gd", "adam")
 _PENALTIES = ("deprecated", "l2", "l1", "elasticnet", None)
-
-
-class ConvergenceWarning(UserWarning):
-    """An iterative fit stopped at ``max_iter`` before reaching ``tol``."""
 
 
 class _Objective:
@@ -185,6 +187,8 @@ class LogisticRegression(BaseEstimator):
     array([0, 1])
     """
 
+    _estimator_type = "classifier"
+
     def __init__(
         self,
         penalty: Any = "deprecated",
@@ -203,16 +207,6 @@ class LogisticRegression(BaseEstimator):
         self.max_iter = max_iter
         self.tol = tol
         self.fit_intercept = fit_intercept
-
-    def __sklearn_tags__(self) -> Any:
-        from sklearn.utils import ClassifierTags, InputTags, Tags, TargetTags
-
-        return Tags(
-            estimator_type="classifier",
-            target_tags=TargetTags(required=True),
-            classifier_tags=ClassifierTags(),
-            input_tags=InputTags(),
-        )
 
     def _penalty_split(self) -> tuple[float, float]:
         """``(l2 fraction, l1 fraction)`` of ``1 / C`` after the deprecated ``penalty``."""

@@ -1,0 +1,471 @@
+"""Least squares: ``LinearRegression`` and ``Ridge`` (scikit-learn's API), and the shared core
+of the least-squares family: centring, sample weights, prediction, R^2 and an accelerated
+proximal-gradient solver that ``Lasso``/``ElasticNet`` reuse.
+
+Every solver works on the centred, weight-scaled problem ``min ||sqrt(sw) (y - X w)||^2 +
+alpha ||w||^2``; the intercept is recovered from the weighted means afterwards, as in
+scikit-learn. Solvers reach LAPACK/cuSOLVER through :mod:`gpumath.linalg` and BLAS/cuBLAS
+through array products, so the same code runs on NumPy and CuPy arrays (DESIGN.md §4).
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from typing import Any
+
+import numpy as np
+
+from .. import linalg
+from ._base import BaseEstimator, ConvergenceWarning, check_is_fitted, validate_data
+
+__all__ = ["LinearRegression", "Ridge"]
+
+# The gradient-norm / duality-gap test runs every this many iterations: one host
+# synchronisation per check, none in between (DESIGN.md §4).
+CHECK_EVERY = 10
+# "auto" trusts the normal equations when cond(X^T X) * eps stays below this (the forward
+# error of a Cholesky solve); otherwise it falls back to the SVD.
+_NORMAL_EQUATIONS_ERROR = 1e-4
+
+
+class LinearModelMixin(BaseEstimator):
+    """Prediction, R^2 score and scikit-learn tags shared by the least-squares regressors."""
+
+    _estimator_type = "regressor"
+
+    def _check_X(self, X: Any) -> tuple[Any, Any]:
+        check_is_fitted(self, "coef_")
+        X, _, _, xp = validate_data(X)
+        check_n_features(self, X)
+        return X, xp
+
+    def predict(self, X: Any) -> Any:
+        """Predict ``X @ coef_ + intercept_`` on X's device, in X's floating dtype.
+
+        Parameters
+        ----------
+        X : array, shape (n_samples, n_features)
+
+        Returns
+        -------
+        array, shape (n_samples,)
+        """
+        X, xp = self._check_X(X)
+        return X @ xp.astype(self.coef_, X.dtype) + xp.astype(self.intercept_, X.dtype)
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Coefficient of determination R^2 of ``predict(X)`` against ``y`` (weighted).
+
+        Returns a Python float (one host synchronisation), as scikit-learn's scorers expect.
+        """
+        pred = self.predict(X)
+        _, y, sw, xp = validate_data(X, y, sample_weight=sample_weight)
+        sw = xp.ones_like(y) if sw is None else sw
+        y = xp.astype(y, pred.dtype)
+        mean = xp.sum(sw * y) / xp.sum(sw)
+        ss_res = float(xp.sum(sw * (y - pred) ** 2))
+        ss_tot = float(xp.sum(sw * (y - mean) ** 2))
+        if ss_tot == 0.0:  # scikit-learn's r2_score convention for a constant target
+            return 1.0 if ss_res == 0.0 else 0.0
+        return 1.0 - ss_res / ss_tot
+
+
+def check_n_features(est: Any, X: Any) -> None:
+    """ValueError unless X has as many columns as the data ``est`` was fitted on.
+
+    The message is scikit-learn's, which its estimator checks match.
+    """
+    if X.shape[1] != est.n_features_in_:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but {type(est).__name__} is expecting "
+            f"{est.n_features_in_} features as input (the number seen in fit)"
+        )
+
+
+def check_y_given(est: Any, y: Any) -> None:
+    """ValueError for ``fit(X)`` without targets (scikit-learn's wording)."""
+    if y is None:
+        raise ValueError(f"{type(est).__name__} requires y to be passed, but the target y is None")
+
+
+def check_sample_weight(sw: Any, xp: Any) -> None:
+    """ValueError for negative weights or weights that are all zero (one host read)."""
+    if sw is None:
+        return
+    low, total = float(xp.min(sw)), float(xp.sum(sw))
+    if low < 0:
+        raise ValueError(f"`sample_weight` must be >= 0; got a minimum of {low!r}")
+    if total <= 0:
+        raise ValueError("`sample_weight` must not be all zero; got a sum of 0.0")
+
+
+def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> None:
+    """ValueError unless ``value`` is one of ``choices``."""
+    if value not in choices:
+        raise ValueError(f"`{name}` must be one of {choices}; got {value!r}")
+
+
+def check_positive_int(value: Any, name: str) -> int:
+    """A positive integer (bools rejected), returned as an int."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"`{name}` must be a positive int; got {value!r}")
+    return int(value)
+
+
+def check_number(value: Any, name: str, *, low: float = 0.0, strict: bool = False) -> float:
+    """A real number ``>= low`` (``> low`` when ``strict``), returned as a float."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"`{name}` must be a real number; got {value!r}")
+    bad = value <= low if strict else value < low
+    if bad or not np.isfinite(value):
+        raise ValueError(f"`{name}` must be {'>' if strict else '>='} {low}; got {value!r}")
+    return float(value)
+
+
+def prepare(
+    X: Any, y: Any, sample_weight: Any, fit_intercept: bool, *, normalize_weights: bool = False
+) -> tuple[Any, Any, Any, Any, Any]:
+    """Validate, centre (weighted means) and scale rows by ``sqrt(sample_weight)``.
+
+    Returns ``(Xw, yw, x_mean, y_mean, xp)``. With ``normalize_weights`` the weights are
+    rescaled to sum to ``n_samples`` first (scikit-learn's Lasso/ElasticNet semantics).
+    """
+    X, y, sw, xp = validate_data(X, y, sample_weight=sample_weight)
+    check_sample_weight(sw, xp)
+    if sw is not None and normalize_weights:
+        sw = sw * (X.shape[0] / xp.sum(sw))
+    if fit_intercept:
+        total = X.shape[0] if sw is None else xp.sum(sw)
+        x_mean = (xp.sum(X, axis=0) if sw is None else sw @ X) / total
+        y_mean = xp.sum(y if sw is None else sw * y) / total
+        X, y = X - x_mean, y - y_mean
+    else:
+        x_mean, y_mean = xp.zeros_like(X[0]), xp.zeros_like(y[0])
+    if sw is not None:
+        root = xp.sqrt(sw)
+        X, y = X * root[:, None], y * root
+    return X, y, x_mean, y_mean, xp
+
+
+def set_fitted(est: Any, coef: Any, x_mean: Any, y_mean: Any, xp: Any) -> None:
+    """Store ``coef_``, ``intercept_`` (0-d, on the device) and ``n_features_in_``."""
+    est.coef_ = coef
+    est.intercept_ = y_mean - xp.sum(x_mean * coef) if est.fit_intercept else y_mean
+    est.n_features_in_ = int(coef.shape[0])
+
+
+# ----------------------------------------------------------------------------- direct solvers
+
+
+def _add_diagonal(a: Any, value: float, xp: Any) -> Any:
+    return a + value * xp.eye(a.shape[0], dtype=a.dtype, device=a.device) if value else a
+
+
+def _cholesky_solve(a: Any, b: Any) -> tuple[Any, Any]:
+    """Solve ``a x = b`` for symmetric positive definite ``a``; also return the factor."""
+    factor = linalg.cholesky(a)
+    return linalg.solve(factor.T, linalg.solve(factor, b)), factor
+
+
+def solve_cholesky(X: Any, y: Any, alpha: float, xp: Any, *, check_cond: bool = False) -> Any:
+    """Normal equations ``(X^T X + alpha I) w = X^T y`` (the dual ``X X^T`` form when wide).
+
+    With ``check_cond`` returns None when the Cholesky factor shows ``cond * eps`` above
+    ``_NORMAL_EQUATIONS_ERROR`` (one host synchronisation), so the caller can use the SVD.
+    """
+    n, p = X.shape
+    if p <= n:
+        w, factor = _cholesky_solve(_add_diagonal(X.T @ X, alpha, xp), X.T @ y)
+    else:
+        dual, factor = _cholesky_solve(_add_diagonal(X @ X.T, alpha, xp), y)
+        w = X.T @ dual
+    if check_cond:
+        d = xp.abs(xp.linalg.diagonal(factor))
+        cond = float((xp.max(d) / xp.min(d)) ** 2)
+        if not cond * np.finfo(np.dtype(X.dtype)).eps < _NORMAL_EQUATIONS_ERROR:
+            return None
+    return w
+
+
+def solve_svd(X: Any, y: Any, alpha: float, xp: Any) -> Any:
+    """``w = V diag(s / (s^2 + alpha)) U^T y``; minimum-norm least squares when alpha is 0."""
+    if alpha == 0:
+        return linalg.lstsq(X, y)[0]
+    u, s, vt = linalg.svd(X, full_matrices=False)
+    return vt.T @ ((s / (s * s + alpha)) * (u.T @ y))
+
+
+def solve_qr(X: Any, y: Any, alpha: float, xp: Any) -> Any:
+    """Householder QR of ``[X; sqrt(alpha) I]``; assumes full column rank.
+
+    A wide unpenalised problem is rank deficient (more so once centred), where QR gives no
+    minimum-norm solution: it goes to the SVD.
+    """
+    n, p = X.shape
+    if alpha:
+        X = xp.concat([X, alpha**0.5 * xp.eye(p, dtype=X.dtype, device=X.device)])
+        y = xp.concat([y, xp.zeros(p, dtype=y.dtype, device=y.device)])
+    elif p > n:
+        return solve_svd(X, y, alpha, xp)
+    q, r = linalg.qr(X)
+    return linalg.solve(r, q.T @ y)
+
+
+# ----------------------------------------------------------------------------- iterative solver
+
+
+def soft_threshold(v: Any, t: Any, xp: Any) -> Any:
+    """``sign(v) * max(|v| - t, 0)``, the proximal map of ``t ||.||_1`` (``t >= 0``), in
+    four elementwise operations: it runs once per coordinate in coordinate descent."""
+    return xp.maximum(v - t, 0) + xp.minimum(v + t, 0)
+
+
+class Quadratic:
+    """``1/2 ||y - X w||^2`` through the Gram matrix when ``X`` is tall, else through ``X``."""
+
+    def __init__(self, X: Any, y: Any, xp: Any):
+        self.xp, self.X, self.y = xp, X, y
+        self.gram = X.T @ X if X.shape[1] <= X.shape[0] else None
+        self.Xty = X.T @ y
+        self.yy = xp.sum(y * y)
+
+    @functools.cached_property
+    def lipschitz(self) -> Any:
+        """Largest eigenvalue of ``X^T X`` (from the smaller of the two Gram matrices)."""
+        small = self.gram if self.gram is not None else self.X @ self.X.T
+        return linalg.eigvalsh(small)[-1]
+
+    def Xt_residual(self, w: Any) -> Any:
+        """``X^T (y - X w)``."""
+        if self.gram is not None:
+            return self.Xty - self.gram @ w
+        return self.X.T @ (self.y - self.X @ w)
+
+    def residual_terms(self, w: Any) -> tuple[Any, Any, Any]:
+        """``X^T R``, ``R.R`` and ``R.y`` for the residual ``R = y - X w``."""
+        xp = self.xp
+        if self.gram is not None:
+            xtr = self.Xty - self.gram @ w
+            ry = self.yy - xp.sum(w * self.Xty)
+            return xtr, ry - xp.sum(w * xtr), ry
+        r = self.y - self.X @ w
+        return self.X.T @ r, xp.sum(r * r), xp.sum(r * self.y)
+
+
+def duality_gap(q: Quadratic, w: Any, l1: float, l2: float) -> Any:
+    """Gap of ``1/2||R||^2 + l1 ||w||_1 + l2/2 ||w||^2`` at a scaled residual dual point
+    (scikit-learn's ``enet_coordinate_descent`` rule), as a 0-d device array."""
+    xp = q.xp
+    xtr, rr, ry = q.residual_terms(w)
+    dual_norm = xp.max(xp.abs(xtr - l2 * w))
+    one = xp.ones_like(dual_norm)
+    scaled = dual_norm > l1  # then shrink the residual into the dual feasible set
+    const = xp.where(scaled, l1 / xp.where(scaled, dual_norm, one), one)
+    gap = xp.where(scaled, 0.5 * rr * (1 + const * const), rr)
+    ww = xp.sum(w * w)
+    return gap + l1 * xp.sum(xp.abs(w)) - const * ry + 0.5 * l2 * (1 + const * const) * ww
+
+
+def fista(
+    q: Quadratic, *, l1: float, l2: float, tol: float, max_iter: int
+) -> tuple[Any, int, bool]:
+    """Minimise ``1/2||y - Xw||^2 + l1 ||w||_1 + l2/2 ||w||^2`` by FISTA with adaptive
+    restart (O'Donoghue & Candes 2015), step ``1 / (lambda_max(X^T X) + l2)``.
+
+    Momentum ``k / (k + 3)`` after ``k`` steps since the last restart (Chambolle & Dossal's
+    form of FISTA's sequence); a restart (the step goes against the momentum) sets ``k``
+    back to 0. Stops when the duality gap is below ``tol * y.y`` (``l1 > 0``;
+    scikit-learn's rule) or, without an L1 term, when ``||gradient|| <= tol ||X^T y||``;
+    the test runs every ``CHECK_EVERY`` iterations. Momentum and restart stay on the device.
+
+    Returns ``(w, n_iter, converged)``.
+    """
+    xp = q.xp
+    step = 1 / (q.lipschitz + l2)
+    threshold = step * l1
+    w = xp.zeros_like(q.Xty)
+    z, zero = w, xp.zeros_like(step)
+    k = zero
+    target = stop_target(q, l1, tol)
+    for it in range(1, max_iter + 1):
+        w_new = z + step * (q.Xt_residual(z) - l2 * z if l2 else q.Xt_residual(z))
+        if l1 > 0:
+            w_new = soft_threshold(w_new, threshold, xp)
+        move = w_new - w
+        k = xp.where(xp.sum((z - w_new) * move) > 0, zero, k + 1)
+        z = w_new + (k / (k + 3)) * move
+        w = w_new
+        if it % CHECK_EVERY == 0 or it == max_iter:
+            if bool(stop_criterion(q, w, l1, l2) <= target):
+                return w, it, True
+    return w, max_iter, False
+
+
+def stop_target(q: Quadratic, l1: float, tol: float) -> Any:
+    """Threshold of :func:`stop_criterion`: ``tol * y.y`` with L1, else ``tol ||X^T y||``."""
+    return tol * q.yy if l1 > 0 else tol * q.xp.sqrt(q.xp.sum(q.Xty * q.Xty))
+
+
+def stop_criterion(q: Quadratic, w: Any, l1: float, l2: float) -> Any:
+    """Duality gap with an L1 term, else the norm of the gradient."""
+    if l1 > 0:
+        return duality_gap(q, w, l1, l2)
+    g = q.Xt_residual(w) - l2 * w
+    return q.xp.sqrt(q.xp.sum(g * g))
+
+
+def warn_not_converged(est: Any, max_iter: int) -> None:
+    """ConvergenceWarning naming the estimator and the limit reached."""
+    warnings.warn(
+        f"{type(est).__name__} did not converge in max_iter={max_iter} iterations; increase "
+        "`max_iter`, loosen `tol` or standardise X",
+        ConvergenceWarning,
+        stacklevel=3,
+    )
+
+
+# ----------------------------------------------------------------------------- estimators
+
+_DIRECT = {"cholesky": solve_cholesky, "svd": solve_svd, "lstsq": solve_svd, "qr": solve_qr}
+
+
+class _LeastSquares(LinearModelMixin):
+    """Shared ``fit`` of LinearRegression and Ridge: penalty ``alpha ||w||^2``."""
+
+    _solvers: tuple[str, ...] = ()
+
+    def _fit(self, X: Any, y: Any, sample_weight: Any, alpha: float) -> Any:
+        check_choice(self.solver, "solver", self._solvers)
+        max_iter = check_positive_int(self.max_iter, "max_iter")
+        tol = check_number(self.tol, "tol")
+        check_y_given(self, y)
+        Xw, yw, x_mean, y_mean, xp = prepare(X, y, sample_weight, self.fit_intercept)
+        self.n_iter_ = None
+        if self.solver == "gd":
+            # 1/2 ||r||^2 + alpha/2 ||w||^2 has the same minimiser with l2 = alpha.
+            coef, self.n_iter_, converged = fista(
+                Quadratic(Xw, yw, xp), l1=0.0, l2=alpha, tol=tol, max_iter=max_iter
+            )
+            if not converged:
+                warn_not_converged(self, max_iter)
+        elif self.solver == "auto":
+            coef = None
+            if Xw.shape[1] <= Xw.shape[0] or alpha > 0:
+                try:
+                    coef = solve_cholesky(Xw, yw, alpha, xp, check_cond=True)
+                except linalg.LinAlgError:  # not positive definite: the SVD copes
+                    coef = None
+            if coef is None:
+                coef = solve_svd(Xw, yw, alpha, xp)
+        elif self.solver == "cholesky":
+            try:
+                coef = solve_cholesky(Xw, yw, alpha, xp)
+            except linalg.LinAlgError:
+                warnings.warn(
+                    "X^T X is singular or not positive definite: using the SVD (least-squares "
+                    "solution) instead of Cholesky",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+                coef = solve_svd(Xw, yw, alpha, xp)
+        else:
+            coef = _DIRECT[self.solver](Xw, yw, alpha, xp)
+        set_fitted(self, coef, x_mean, y_mean, xp)
+        return self
+
+
+class LinearRegression(_LeastSquares):
+    """Ordinary (weighted) least squares, like ``sklearn.linear_model.LinearRegression``.
+
+    Parameters
+    ----------
+    fit_intercept : bool
+        Fit an intercept (X and y are centred by their weighted means).
+    solver : {"auto", "lstsq", "cholesky", "qr", "gd"}
+        ``"lstsq"``: SVD, minimum-norm solution (scikit-learn's); ``"cholesky"``: normal
+        equations; ``"qr"``: Householder QR; ``"gd"``: accelerated gradient descent;
+        ``"auto"``: Cholesky when its condition estimate allows, else ``"lstsq"``.
+    tol, max_iter : float, int
+        Stopping rule of ``"gd"``: ``||X^T (y - Xw)|| <= tol ||X^T y||``.
+
+    Attributes
+    ----------
+    coef_ : array (n_features,), intercept_ : 0-d array
+        On X's device, in X's floating dtype.
+    n_iter_ : int or None
+        Iterations of ``"gd"``; None for the direct solvers.
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpumath.linear_model._least_squares import LinearRegression
+    >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [3.0, 1.0]])
+    >>> model = LinearRegression().fit(X, X @ np.array([2.0, -1.0]) + 0.5)
+    >>> np.round(model.coef_, 6), round(float(model.intercept_), 6)
+    (array([ 2., -1.]), 0.5)
+    """
+
+    _solvers = ("auto", "lstsq", "cholesky", "qr", "gd")
+
+    def __init__(
+        self,
+        fit_intercept: bool = True,
+        solver: str = "auto",
+        tol: float = 1e-6,
+        max_iter: int = 10000,
+    ):
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LinearRegression:
+        """Fit by minimising ``sum_i sw_i (y_i - x_i w - b)^2``; returns self."""
+        return self._fit(X, y, sample_weight, 0.0)
+
+
+class Ridge(_LeastSquares):
+    """L2-penalised least squares, like ``sklearn.linear_model.Ridge`` (one target).
+
+    Minimises ``sum_i sw_i (y_i - x_i w - b)^2 + alpha ||w||^2``.
+
+    Parameters
+    ----------
+    alpha : float
+        Penalty strength (>= 0).
+    fit_intercept : bool
+    solver : {"auto", "cholesky", "svd", "qr", "gd"}
+        ``"auto"`` is Cholesky (the ``X X^T`` dual when wide), falling back to the SVD.
+    tol, max_iter : float, int
+        Stopping rule of ``"gd"`` (see :class:`LinearRegression`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpumath.linear_model._least_squares import Ridge
+    >>> X = np.array([[1.0], [2.0], [3.0]])
+    >>> round(float(Ridge(alpha=2.0, fit_intercept=False).fit(X, 2 * X[:, 0]).coef_[0]), 6)
+    1.75
+    """
+
+    _solvers = ("auto", "cholesky", "svd", "qr", "gd")
+
+    def __init__(
+        self,
+        alpha: float = 1.0,
+        fit_intercept: bool = True,
+        solver: str = "auto",
+        tol: float = 1e-6,
+        max_iter: int = 10000,
+    ):
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Ridge:
+        """Fit the penalised weighted least-squares problem; returns self."""
+        return self._fit(X, y, sample_weight, check_number(self.alpha, "alpha"))
