@@ -9,7 +9,6 @@ op (forward + backward) on tiny arrays, against the issue's 20 microsecond budge
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
@@ -17,7 +16,7 @@ import numpy as np
 from gpumath import autodiff as ad
 from gpumath import nn, optim
 
-from .harness import Context, Row, max_rel_err, time_it
+from .harness import Context, Row, max_rel_err, time_it, wall_time
 
 
 def _sizes(ctx: Context) -> tuple[int, int, int]:
@@ -182,8 +181,8 @@ def _overhead_row(ctx: Context) -> Row:
         return t.sum()
 
     g = ad.grad(traced)
-    ours = _wall(ctx, lambda: g(x))
-    vendor = _wall(ctx, lambda: plain(x))
+    ours = wall_time(ctx, lambda: g(x))
+    vendor = wall_time(ctx, lambda: plain(x))
     per_op = (ours - vendor) / n_ops * 1e6
     err = max_rel_err(ad.grad(traced)(x), ad.grad(traced)(x))
     return Row(
@@ -197,16 +196,3 @@ def _overhead_row(ctx: Context) -> Row:
         20.0,
         err,
     )
-
-
-def _wall(ctx: Context, fn: Any, repeat: int = 20) -> float:
-    """Median host wall time (the overhead is host time, not device time)."""
-    fn()
-    times = []
-    for _ in range(repeat):
-        ctx.sync()
-        start = time.perf_counter()
-        fn()
-        ctx.sync()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))

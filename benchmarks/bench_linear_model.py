@@ -12,7 +12,6 @@ this machine's CPU, same data, same ``tol``; ``rel err`` compares the coefficien
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
@@ -21,7 +20,7 @@ import gpumath
 from gpumath._backend import array_namespace
 from gpumath.linear_model._logistic import LogisticRegression, _Objective
 
-from .harness import Context, Row, max_rel_err, time_it
+from .harness import Context, Row, max_rel_err, time_it, wall_time
 
 
 def run(ctx: Context) -> list[Row]:
@@ -90,9 +89,11 @@ def _fit_row(ctx: Context) -> Row:
     ours = LogisticRegression(solver="lbfgs", tol=tol, max_iter=500)
     ours.fit(X, y)  # warm-up: compile, allocate
     repeat = 3 if ctx.quick else 5
-    ours_s = _wall_median(ctx, lambda: ours.fit(X, y), repeat)
+    ours_s = wall_time(ctx, lambda: ours.fit(X, y), repeat=repeat, warmup=False)
     ref = SkLogistic(tol=tol, max_iter=500)
-    ref_s = _wall_median(ctx, lambda: ref.fit(X_host, y_host), 1 if ctx.on_gpu else repeat)
+    ref_s = wall_time(
+        ctx, lambda: ref.fit(X_host, y_host), repeat=1 if ctx.on_gpu else repeat, warmup=False
+    )
     where = "GPU" if ctx.on_gpu else "CPU"
     return Row(
         op="logreg fit lbfgs",
@@ -106,15 +107,3 @@ def _fit_row(ctx: Context) -> Row:
         ceiling=0.0,
         max_rel_err=max_rel_err(ours.coef_[0], ref.coef_[0]),
     )
-
-
-def _wall_median(ctx: Context, fn: Any, repeat: int) -> float:
-    """Median wall-clock seconds of a whole fit (it syncs with the host by itself)."""
-    times = []
-    for _ in range(repeat):
-        ctx.sync()
-        start = time.perf_counter()
-        fn()
-        ctx.sync()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))

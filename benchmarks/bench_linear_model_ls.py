@@ -17,9 +17,6 @@ interleaved on the CPU.
 
 from __future__ import annotations
 
-import statistics
-import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -28,7 +25,7 @@ from gpumath.linear_model._coordinate import ElasticNet, Lasso
 from gpumath.linear_model._least_squares import LinearRegression, Ridge
 
 from .bench_clip import paired_time_it
-from .harness import Context, Row, max_rel_err
+from .harness import Context, Row, max_rel_err, wall_time
 
 _P = 256
 _RIDGE_ALPHA = 1.0
@@ -37,19 +34,6 @@ _RIDGE_ALPHA = 1.0
 def run(ctx: Context) -> list[Row]:
     """GPU: ours against CuPy's lstsq; CPU: ours against scikit-learn."""
     return _gpu_rows(ctx) if ctx.on_gpu else _cpu_rows(ctx)
-
-
-def _wall(ctx: Context, fn: Callable[[], Any], repeat: int) -> float:
-    """Median wall-clock seconds of ``fn()`` after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(repeat):
-        ctx.sync()
-        start = time.perf_counter()
-        fn()
-        ctx.sync()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def _problem(ctx: Context, n: int, p: int, dtype: Any) -> tuple[Any, Any]:
@@ -80,8 +64,8 @@ def _gpu_dtype_rows(ctx: Context, n: int, dtype: Any) -> list[Row]:
     ]
     rows = []
     for name, solver, model, Xv, yv in cases:
-        ours = _wall(ctx, lambda m=model: m.fit(X, y), repeat)
-        vendor = _wall(ctx, lambda a=Xv, b=yv: xp.linalg.lstsq(a, b, rcond=None), repeat)
+        ours = wall_time(ctx, lambda m=model: m.fit(X, y), repeat=repeat)
+        vendor = wall_time(ctx, lambda a=Xv, b=yv: xp.linalg.lstsq(a, b, rcond=None), repeat=repeat)
         ref = xp.linalg.lstsq(Xv, yv, rcond=None)[0]
         rows.append(
             Row(

@@ -28,6 +28,7 @@ import gpumath
 
 __all__ = [
     "paired_time_it",
+    "wall_time",
     "Context",
     "Row",
     "Ceilings",
@@ -133,6 +134,26 @@ def paired_time_it(
             fn()
             times[fn].append(time.perf_counter() - start)
     return statistics.median(times[ours]), statistics.median(times[vendor])
+
+
+def wall_time(
+    ctx: Context, fn: Callable[[], Any], *, repeat: int = 20, warmup: bool = True
+) -> float:
+    """Median wall-clock seconds of ``fn()``, the device synchronised around each call.
+
+    For what CUDA events cannot see: host-side overhead, or whole fits that read results
+    back to the host themselves.
+    """
+    if warmup:
+        fn()
+    times = []
+    for _ in range(repeat):
+        ctx.sync()
+        start = time.perf_counter()
+        fn()
+        ctx.sync()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def _copy_bandwidth(ctx: Context) -> float:
