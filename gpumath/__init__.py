@@ -7,6 +7,7 @@ live, through CuPy and gpumath's own CUDA kernels on an NVIDIA GPU, or NumPy on 
 
 from . import (
     autodiff,
+    distributed,
     linalg,
     linear_model,
     metrics,
@@ -60,6 +61,7 @@ __all__ = [
     "conv3d_backward",
     "device_info",
     "device_of",
+    "distributed",
     "get_device",
     "linear",
     "linear_model",

@@ -336,6 +336,15 @@ class _LeastSquares(LinearModelMixin):
     _solvers: tuple[str, ...] = ()
 
     def _fit(self, X: Any, y: Any, sample_weight: Any, alpha: float) -> Any:
+        if type(X).__module__.startswith("dask."):  # tall dask X: merged normal equations
+            if sample_weight is not None or self.solver not in ("auto", "cholesky"):
+                raise ValueError(
+                    "dask inputs are fitted by the normal equations: `sample_weight` must be "
+                    f"None and `solver` 'auto' or 'cholesky'; got solver={self.solver!r}"
+                )
+            from ..distributed import fit_linear
+
+            return fit_linear(self, X, y)
         check_choice(self.solver, "solver", self._solvers)
         max_iter = check_positive_int(self.max_iter, "max_iter")
         tol = check_number(self.tol, "tol")

@@ -260,6 +260,12 @@ class LogisticRegression(BaseEstimator):
             numbers on the GPU.
         sample_weight : array, shape (n_samples,), optional
         """
+        if type(X).__module__.startswith("dask."):  # L-BFGS on gradients summed over chunks
+            if sample_weight is not None:
+                raise ValueError("`sample_weight` must be None for dask inputs; got an array")
+            from ..distributed import fit_logistic
+
+            return fit_logistic(self, X, y)
         l2, l1 = self._penalty_split()
         solver = self._check_params(l1)
         _check_fit_inputs(self, X, y)

@@ -68,6 +68,8 @@ def integrate(
     batch_size: int | None = None,
     confidence_level: float = 0.95,
     dtype: Any = np.float64,
+    client: Any = None,
+    tasks: int | None = None,
 ) -> MCResult:
     """Monte Carlo estimate of the integral of ``f`` over the box ``[lower, upper]``.
 
@@ -96,6 +98,11 @@ def integrate(
         Level of the normal-theory interval ``[ci_low, ci_high]``.
     dtype : float32 or float64
         Dtype of the uniform points (and so usually of the result).
+    client : dask.distributed.Client, optional
+        Split the work into ``tasks`` independent streams (``rng.spawn``) run on the
+        cluster and merged exactly; see :mod:`gpumath.distributed`.
+    tasks : int, optional
+        Number of tasks with ``client``; default one per 2**24 points.
 
     Returns
     -------
@@ -110,6 +117,23 @@ def integrate(
     >>> abs(float(r.estimate) - (np.e - 1)) < 4 * float(r.stderr)
     True
     """
+    if client is not None:  # one reproducible stream per task (gpumath.distributed)
+        from ..distributed import integrate as scattered
+
+        return scattered(
+            f,
+            lower,
+            upper,
+            n,
+            client=client,
+            rng=rng,
+            tasks=tasks,
+            method=method,
+            proposal=proposal,
+            batch_size=batch_size,
+            confidence_level=confidence_level,
+            dtype=dtype,
+        )
     n = check_count(n)
     level = check_level(confidence_level)
     if method not in _METHODS:
@@ -209,6 +233,8 @@ def expectation(
     control_variate: tuple[Callable[[Any], Any], float] | None = None,
     batch_size: int | None = None,
     confidence_level: float = 0.95,
+    client: Any = None,
+    tasks: int | None = None,
 ) -> MCResult:
     """Monte Carlo estimate of ``E[f(X)]`` for ``X ~ dist``.
 
@@ -224,6 +250,11 @@ def expectation(
         A function ``g`` with known mean ``E[g(X)] = mean_g``; the estimate becomes
         ``mean(f) - c (mean(g) - mean_g)`` with the variance-minimising ``c`` estimated from
         the same draws.
+    client : dask.distributed.Client, optional
+        Split the work into ``tasks`` independent streams (``rng.spawn``) run on the
+        cluster and merged exactly; see :mod:`gpumath.distributed`.
+    tasks : int, optional
+        Number of tasks with ``client``; default one per 2**24 points.
 
     Examples
     --------
@@ -235,6 +266,20 @@ def expectation(
     >>> abs(float(r.estimate) - 1.0) < 4 * float(r.stderr)
     True
     """
+    if client is not None:  # one reproducible stream per task (gpumath.distributed)
+        from ..distributed import expectation as scattered
+
+        return scattered(
+            f,
+            dist,
+            n,
+            client=client,
+            rng=rng,
+            tasks=tasks,
+            control_variate=control_variate,
+            batch_size=batch_size,
+            confidence_level=confidence_level,
+        )
     n = check_count(n)
     level = check_level(confidence_level)
     gen = generator(rng)

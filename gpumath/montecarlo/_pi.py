@@ -40,6 +40,8 @@ def estimate_pi(
     rng: Any = None,
     batch_size: int | None = None,
     confidence_level: float = 0.95,
+    client: Any = None,
+    tasks: int | None = None,
 ) -> MCResult:
     """Estimate pi as 4 x the fraction of ``n`` uniform points of the unit square in the disc.
 
@@ -53,6 +55,11 @@ def estimate_pi(
         Points per batch for the array path (CPU); default 2**20.
     confidence_level : float
         Level of the interval; ``stderr = 4 sqrt(p (1 - p) / n)`` for the hit fraction ``p``.
+    client : dask.distributed.Client, optional
+        Split the work into ``tasks`` independent streams (``rng.spawn``) run on the
+        cluster and merged exactly; see :mod:`gpumath.distributed`.
+    tasks : int, optional
+        Number of tasks with ``client``; default one per 2**24 points.
 
     Returns
     -------
@@ -72,6 +79,17 @@ def estimate_pi(
     >>> abs(float(r.estimate) - 3.14159265) < 5 * float(r.stderr)
     True
     """
+    if client is not None:  # one reproducible stream per task (gpumath.distributed)
+        from ..distributed import estimate_pi as scattered
+
+        return scattered(
+            n,
+            client=client,
+            rng=rng,
+            tasks=tasks,
+            batch_size=batch_size,
+            confidence_level=confidence_level,
+        )
     n = check_count(n)
     level = check_level(confidence_level)
     gen = generator(rng)

@@ -115,6 +115,11 @@ def _stats(
     return out | {"min": m.lo, "max": m.hi}
 
 
+def _is_dask(x: Any) -> bool:
+    """A dask array, recognised without importing dask."""
+    return type(x).__module__.startswith("dask.")
+
+
 def mean(x: Any, /, *, axis: Any = None, keepdims: bool = False) -> Any:
     """Arithmetic mean along ``axis``, like ``numpy.mean``.
 
@@ -125,6 +130,12 @@ def mean(x: Any, /, *, axis: Any = None, keepdims: bool = False) -> Any:
     >>> mean(np.array([[1.0, 2.0], [3.0, 5.0]]), axis=0)
     array([2. , 3.5])
     """
+    if _is_dask(x):  # chunk-wise records merged exactly (gpumath.distributed)
+        from ..distributed import _stats
+
+        if keepdims:
+            raise ValueError("`keepdims` must be False for a dask array; got True")
+        return _stats.mean(x, axis=axis)
     x, xp = prepare(x)
     red = _Reduction(x, axis, keepdims)
     if warn_if_empty(red.n):
@@ -142,6 +153,12 @@ def var(x: Any, /, *, axis: Any = None, ddof: float = 0, keepdims: bool = False)
     >>> float(var(1e8 + np.array([1.0, 2.0, 3.0, 4.0]), ddof=1))
     1.6666666666666667
     """
+    if _is_dask(x):  # chunk-wise records merged exactly (gpumath.distributed)
+        from ..distributed import _stats
+
+        if keepdims:
+            raise ValueError("`keepdims` must be False for a dask array; got True")
+        return _stats.var(x, axis=axis, ddof=ddof)
     x, xp = prepare(x)
     ddof = _check_real(ddof, "ddof")
     red = _Reduction(x, axis, keepdims)
@@ -160,6 +177,12 @@ def std(x: Any, /, *, axis: Any = None, ddof: float = 0, keepdims: bool = False)
     >>> float(std(np.array([2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0])))
     2.0
     """
+    if _is_dask(x):  # chunk-wise records merged exactly (gpumath.distributed)
+        from ..distributed import _stats
+
+        if keepdims:
+            raise ValueError("`keepdims` must be False for a dask array; got True")
+        return _stats.std(x, axis=axis, ddof=ddof)
     x, xp = prepare(x)
     return xp.sqrt(var(x, axis=axis, ddof=ddof, keepdims=keepdims))
 
@@ -324,6 +347,10 @@ def describe(x: Any, /, *, axis: Any = None, ddof: float = 1, bias: bool = True)
     >>> d.nobs, float(d.mean), float(d.variance)
     (4, 2.5, 1.6666666666666667)
     """
+    if _is_dask(x):  # chunk-wise records merged exactly (gpumath.distributed)
+        from ..distributed import _stats
+
+        return _stats.describe(x, axis=axis, ddof=ddof, bias=bias)
     x, xp = prepare(x)
     ddof = _check_real(ddof, "ddof")
     red = _Reduction(x, axis, keepdims=False)
@@ -359,6 +386,10 @@ def cov(x: Any, y: Any = None, /, *, rowvar: bool = True, ddof: float = 1) -> An
     array([[ 1., -1.],
            [-1.,  1.]])
     """
+    if y is None and _is_dask(x):  # per-chunk centred products, merged exactly
+        from ..distributed import _stats
+
+        return _stats.cov(x, rowvar=rowvar, ddof=ddof)
     x, xp = prepare(x)
     ddof = _check_real(ddof, "ddof")
     data = _variables(x, rowvar, "x", xp)
