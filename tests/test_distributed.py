@@ -359,3 +359,35 @@ def test_public_functions_dispatch_dask_inputs_and_clients(client, rng):
     dist = LogisticRegression(tol=1e-10).fit(X, da.from_array(labels, chunks=150))
     local = LogisticRegression(tol=1e-10).fit(host - 1e6, labels)
     np.testing.assert_allclose(_host(dist.coef_), _host(local.coef_), rtol=1e-6)
+
+
+def test_a_killed_worker_process_does_not_change_the_result():
+    """A real LocalCluster of worker processes on loopback: one process is killed (SIGKILL)
+    while its task runs; Dask reruns the task and the estimate is unchanged."""
+    import os
+    import signal
+
+    n, tasks = 2**26, 8
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=":0",
+        ) as cluster,
+        distributed.Client(cluster) as c,
+    ):
+        ref = gd.estimate_pi(n, client=c, rng=11, tasks=tasks)
+        pids = c.run(os.getpid)
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            run = pool.submit(gd.estimate_pi, n, client=c, rng=11, tasks=tasks)
+            deadline = time.monotonic() + 60
+            while not any(c.processing().values()) and time.monotonic() < deadline:
+                time.sleep(0.005)
+            busy = [w for w, keys in c.processing().items() if keys]
+            assert busy and not run.done(), "the run must still be going when the worker dies"
+            os.kill(pids[busy[0]], signal.SIGKILL)
+            r = run.result(timeout=120)
+    assert float(r.estimate) == float(ref.estimate)
+    assert float(r.stderr) == float(ref.stderr)
