@@ -337,3 +337,15 @@ def test_strong_wolfe_conditions_hold_on_the_accepted_step():
     res = optim.strong_wolfe(f, 1.0, -2.0, 0.1, c1=1e-4, c2=0.1)
     phi, dphi, _ = f(res.alpha)
     assert res.success and phi <= 1.0 + 1e-4 * res.alpha * -2.0 and abs(dphi) <= 0.2
+
+
+def test_newton_stops_at_machine_precision_when_tol_is_out_of_reach(rng):
+    A = rng.standard_normal((8, 5))
+
+    def f(x):
+        return ad.logsumexp(ad.matmul(A, x)) + 0.5 * ad.sum(x * x)
+
+    res = optim.minimize(f, rng.standard_normal(5), method="newton", tol=1e-18)
+    assert res.success, res.message
+    assert res.message == "converged: no decrease possible at machine precision"
+    assert np.max(np.abs(res.jac)) < 1e-8

@@ -106,10 +106,12 @@ def test_bootstrap_matches_scipy(xp, rng):
         ours = stats.bootstrap(stats.mean, x, n_resamples=5000, method=method, rng=rng)
         ref = scipy.stats.bootstrap((host,), np.mean, n_resamples=5000, method=method, rng=rng)
         se = ref.standard_error
-        # Monte Carlo noise of an interval end with 5000 resamples is a few % of the SE.
-        assert abs(float(ours.standard_error) - se) < 0.05 * se
-        assert abs(float(ours.confidence_interval.low) - ref.confidence_interval.low) < 0.15 * se
-        assert abs(float(ours.confidence_interval.high) - ref.confidence_interval.high) < 0.15 * se
+        # With 5000 resamples a 2.5% quantile has a Monte Carlo sd of about 0.04 SE, so two
+        # independent runs differ by about 0.054 SE (sd): 0.25 SE is 4.6 sd, a false-alarm
+        # rate near 1e-5 per end. The SE itself differs by about 0.014 SE (sd).
+        assert abs(float(ours.standard_error) - se) < 0.07 * se
+        assert abs(float(ours.confidence_interval.low) - ref.confidence_interval.low) < 0.25 * se
+        assert abs(float(ours.confidence_interval.high) - ref.confidence_interval.high) < 0.25 * se
         assert ours.bootstrap_distribution.shape == (5000,)
 
 

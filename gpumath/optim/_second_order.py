@@ -33,6 +33,7 @@ def run_line_search_method(
     if opts:
         raise ValueError(f"`options` has unknown keys for method={method!r}: {sorted(opts)}")
     xp = problem.xp
+    eps = float(xp.finfo(x.dtype).eps)  # the rounding of f limits how far it can decrease
     f, g = problem.value_grad(x)
     fh, gnorm = _host(xp, f, xp.max(xp.abs(g)))
     nit = 0
@@ -53,6 +54,12 @@ def run_line_search_method(
             d = -g
             (slope,) = _host(xp, -_dot(g, g, xp))
         alpha0 = direction.first_step(nit, slope, prev_slope, alpha_prev, gnorm, xp, g)
+        # A step whose promised decrease is below the rounding of f cannot lower f: x is a
+        # minimiser to machine precision even when `tol` asks more of the gradient than the
+        # function's rounding allows (SciPy calls this "precision loss").
+        if abs(slope) * alpha0 <= 16 * eps * abs(fh):
+            message = "converged: no decrease possible at machine precision"
+            return finish(problem, x, f, g, nit, True, message)
 
         def evaluate(a: float, x: Any = x, d: Any = d) -> tuple[float, float, Any]:
             x_new = x + d * a

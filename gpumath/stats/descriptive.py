@@ -131,11 +131,11 @@ def mean(x: Any, /, *, axis: Any = None, keepdims: bool = False) -> Any:
     array([2. , 3.5])
     """
     if _is_dask(x):  # chunk-wise records merged exactly (gpumath.distributed)
-        from ..distributed import _stats
+        from ..distributed import _stats as chunked
 
         if keepdims:
             raise ValueError("`keepdims` must be False for a dask array; got True")
-        return _stats.mean(x, axis=axis)
+        return chunked.mean(x, axis=axis)
     x, xp = prepare(x)
     red = _Reduction(x, axis, keepdims)
     if warn_if_empty(red.n):
@@ -154,11 +154,11 @@ def var(x: Any, /, *, axis: Any = None, ddof: float = 0, keepdims: bool = False)
     1.6666666666666667
     """
     if _is_dask(x):  # chunk-wise records merged exactly (gpumath.distributed)
-        from ..distributed import _stats
+        from ..distributed import _stats as chunked
 
         if keepdims:
             raise ValueError("`keepdims` must be False for a dask array; got True")
-        return _stats.var(x, axis=axis, ddof=ddof)
+        return chunked.var(x, axis=axis, ddof=ddof)
     x, xp = prepare(x)
     ddof = _check_real(ddof, "ddof")
     red = _Reduction(x, axis, keepdims)
@@ -178,11 +178,11 @@ def std(x: Any, /, *, axis: Any = None, ddof: float = 0, keepdims: bool = False)
     2.0
     """
     if _is_dask(x):  # chunk-wise records merged exactly (gpumath.distributed)
-        from ..distributed import _stats
+        from ..distributed import _stats as chunked
 
         if keepdims:
             raise ValueError("`keepdims` must be False for a dask array; got True")
-        return _stats.std(x, axis=axis, ddof=ddof)
+        return chunked.std(x, axis=axis, ddof=ddof)
     x, xp = prepare(x)
     return xp.sqrt(var(x, axis=axis, ddof=ddof, keepdims=keepdims))
 
@@ -348,9 +348,9 @@ def describe(x: Any, /, *, axis: Any = None, ddof: float = 1, bias: bool = True)
     (4, 2.5, 1.6666666666666667)
     """
     if _is_dask(x):  # chunk-wise records merged exactly (gpumath.distributed)
-        from ..distributed import _stats
+        from ..distributed import _stats as chunked
 
-        return _stats.describe(x, axis=axis, ddof=ddof, bias=bias)
+        return chunked.describe(x, axis=axis, ddof=ddof, bias=bias)
     x, xp = prepare(x)
     ddof = _check_real(ddof, "ddof")
     red = _Reduction(x, axis, keepdims=False)
@@ -387,9 +387,9 @@ def cov(x: Any, y: Any = None, /, *, rowvar: bool = True, ddof: float = 1) -> An
            [-1.,  1.]])
     """
     if y is None and _is_dask(x):  # per-chunk centred products, merged exactly
-        from ..distributed import _stats
+        from ..distributed import _stats as chunked
 
-        return _stats.cov(x, rowvar=rowvar, ddof=ddof)
+        return chunked.cov(x, rowvar=rowvar, ddof=ddof)
     x, xp = prepare(x)
     ddof = _check_real(ddof, "ddof")
     data = _variables(x, rowvar, "x", xp)
