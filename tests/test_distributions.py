@@ -145,6 +145,15 @@ def test_discrete_masses_match_scipy(xp):
     assert float(Bernoulli(0.3).icdf(xp.asarray(0.0))) == 0.0
 
 
+def test_poisson_icdf_matches_scipy_ppf(xp, rng):
+    rates = np.r_[0.0, 1e-3, rng.uniform(0.1, 5.0, 3), 47.2, rng.uniform(1e3, 2e4)]
+    q = np.r_[1e-12, rng.uniform(0, 1, 20), 0.5, 0.999, 1 - 1e-12, 1.0]
+    ours = Poisson(xp.asarray(rates)[:, None]).icdf(xp.asarray(q))
+    assert_close(ours, st.poisson(rates[:, None]).ppf(q), rtol=0, like=ours)
+    edges = Poisson(3.0).icdf(xp.asarray([0.0, -0.1, 1.5, np.nan]))
+    np.testing.assert_array_equal(_host(edges), [0.0, np.nan, np.nan, np.nan])
+
+
 def test_categorical_matches_scipy_multinomial_with_one_trial(xp):
     probs = np.array([[0.1, 0.0, 0.6, 0.3], [0.25, 0.25, 0.25, 0.25]])
     for dist in (

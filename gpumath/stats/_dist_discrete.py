@@ -140,8 +140,6 @@ class Bernoulli(_Discrete):
 class Poisson(_Discrete):
     """Poisson distribution with mean ``rate``.
 
-    ``icdf`` is not provided: ``cupyx.scipy.special`` has no ``pdtrik``.
-
     Examples
     --------
     >>> import numpy as np
@@ -171,6 +169,29 @@ class Poisson(_Discrete):
         one = xp.ones_like(value)
         value = xp.where(k < 0, 0 * one, xp.where(xp.isinf(k), one, value))
         return self._finish(xp, xp.where(xp.isnan(k), k, value), dtype)
+
+    def icdf(self, q: Any) -> Any:
+        """Smallest ``k`` with ``cdf(k) >= q`` (SciPy's ``ppf`` for 0 < q <= 1, so ``inf``
+        at ``q = 1``); 0 at ``q = 0`` like the other discrete icdfs here; NaN outside [0, 1].
+
+        A bisection over the integers on ``gammaincc`` (``cupyx.scipy.special`` has no
+        ``pdtrik``), with a fixed number of steps: finding the bracket costs one host sync.
+        """
+        xp, q, dtype, (rate,) = self._prepare(q)
+        sp = special_for(xp)
+        top = float(xp.max(rate)) if rate.size else 0.0
+        # P(X > rate + 10 sqrt(rate) + 50) is below 1e-20 for every rate: cdf(hi) >= q there
+        # for any q < 1 that a float can hold.
+        bound = math.ceil(top + 10 * math.sqrt(top) + 50)
+        lo = xp.full_like(q + rate, -1.0)  # invariant: cdf(lo) < q <= cdf(hi)
+        hi = xp.full_like(lo, float(bound))
+        for _ in range(bound.bit_length() + 1):
+            mid = xp.floor((lo + hi) / 2)
+            below = (mid < 0) | (sp.gammaincc(xp.maximum(mid, 0 * mid) + 1, rate) < q)
+            lo, hi = xp.where(below, mid, lo), xp.where(below, hi, mid)
+        value = xp.where(q >= 1, xp.asarray(math.inf, dtype=dtype), hi)
+        inside = (q >= 0) & (q <= 1)
+        return self._finish(xp, xp.where(inside, value, xp.asarray(math.nan, dtype=dtype)), dtype)
 
     def mean(self) -> Any:
         """Mean ``rate``."""
