@@ -13,13 +13,16 @@ from typing import Any
 
 import numpy as np
 
-from .._backend import array_namespace, is_cupy_array
+from .._backend import array_namespace, is_cupy_array, to_numpy
 
 __all__ = [
     "BaseEstimator",
     "ConvergenceWarning",
     "NotFittedError",
     "check_is_fitted",
+    "check_n_features",
+    "check_sample_weight",
+    "check_y_given",
     "validate_data",
 ]
 
@@ -228,3 +231,34 @@ def _as_float(a: Any, name: str, xp: Any) -> Any:
 def _check_finite(a: Any, name: str, xp: Any) -> None:
     if not bool(xp.all(xp.isfinite(a))):
         raise ValueError(f"`{name}` contains NaN or infinity")
+
+
+def check_y_given(est: Any, y: Any) -> None:
+    """ValueError for ``fit(X)`` without targets (scikit-learn's wording)."""
+    if y is None:
+        raise ValueError(f"{type(est).__name__} requires y to be passed, but the target y is None")
+
+
+def check_n_features(est: Any, X: Any) -> None:
+    """ValueError unless X has as many columns as the data ``est`` was fitted on.
+
+    The message is scikit-learn's, which its estimator checks match.
+    """
+    if X.shape[1] != est.n_features_in_:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but {type(est).__name__} is expecting "
+            f"{est.n_features_in_} features as input (the number seen in fit)"
+        )
+
+
+def check_sample_weight(sw: Any, xp: Any) -> float | None:
+    """The total of ``sw`` (None when there are no weights); ValueError for negative weights
+    or weights that are all zero. One host read for both checks."""
+    if sw is None:
+        return None
+    low, total = (float(v) for v in to_numpy(xp.stack([xp.min(sw), xp.sum(sw)])))
+    if low < 0:
+        raise ValueError(f"`sample_weight` must be >= 0; got a minimum of {low!r}")
+    if total <= 0:
+        raise ValueError(f"`sample_weight` must not be all zero; got a sum of {total!r}")
+    return total

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._base import check_y_given
 from ._least_squares import (
     LinearModelMixin,
     Quadratic,
     check_choice,
     check_number,
     check_positive_int,
-    check_y_given,
     duality_gap,
     fista,
     prepare,

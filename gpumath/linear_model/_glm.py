@@ -24,13 +24,16 @@ from array_api_compat import device as _device
 
 from .. import linalg
 from .._backend import array_namespace, to_numpy
-from ._base import BaseEstimator, ConvergenceWarning, check_is_fitted, validate_data
-from ._families import Family, Link, get_family, get_link
-from ._logistic import (
-    _check_fit_inputs,
-    _check_n_features,
-    _check_weight_sum,
+from ._base import (
+    BaseEstimator,
+    ConvergenceWarning,
+    check_is_fitted,
+    check_n_features,
+    check_sample_weight,
+    check_y_given,
+    validate_data,
 )
+from ._families import Family, Link, get_family, get_link
 
 __all__ = ["GLM", "GLMSummary", "PoissonRegressor"]
 
@@ -125,7 +128,7 @@ class _GLMBase(BaseEstimator):
         """
         self._check_params()
         family, link = self._components()
-        _check_fit_inputs(self, X, y)
+        check_y_given(self, y)
         X, y, sw, xp = validate_data(X, y, sample_weight=sample_weight)
         if not bool(family.valid_y(y, xp)):
             low, high = (float(v) for v in to_numpy(xp.stack([xp.min(y), xp.max(y)])))
@@ -137,9 +140,7 @@ class _GLMBase(BaseEstimator):
         if sw is None:
             sw = xp.ones((n,), dtype=X.dtype, device=_device(X))
         else:
-            if bool(xp.any(sw < 0)):
-                raise ValueError("`sample_weight` must be >= 0; got a negative weight")
-            _check_weight_sum(float(to_numpy(xp.sum(sw))))
+            check_sample_weight(sw, xp)
         Xa = X
         if self.fit_intercept:
             Xa = xp.concat([X, xp.ones((n, 1), dtype=X.dtype, device=_device(X))], axis=1)
@@ -172,7 +173,7 @@ class _GLMBase(BaseEstimator):
     def _linear_predictor(self, X: Any) -> Any:
         check_is_fitted(self)
         X, _, _, xp = validate_data(X)
-        _check_n_features(self, X)
+        check_n_features(self, X)
         return X @ xp.astype(self.coef_, X.dtype) + self.intercept_
 
     def predict(self, X: Any) -> Any:
@@ -327,7 +328,7 @@ class GLM(_GLMBase):
             raise ValueError(f"summary() needs an unpenalised fit; got GLM(alpha={self.alpha!r})")
         family, link = self._components()
         info, totals, n = self._fit_stats
-        xp = _namespace(info)
+        xp = array_namespace(info)
         beta = self.coef_
         if self.fit_intercept:
             beta = xp.concat([self.coef_, xp.reshape(self.intercept_, (1,))])
@@ -403,7 +404,3 @@ class PoissonRegressor(_GLMBase):
     def _components(self) -> tuple[Family, Link]:
         family = get_family("poisson")
         return family, get_link(None, family)
-
-
-def _namespace(a: Any) -> Any:
-    return array_namespace(a)

@@ -17,7 +17,15 @@ from typing import Any
 import numpy as np
 
 from .. import linalg
-from ._base import BaseEstimator, ConvergenceWarning, check_is_fitted, validate_data
+from ._base import (
+    BaseEstimator,
+    ConvergenceWarning,
+    check_is_fitted,
+    check_n_features,
+    check_sample_weight,
+    check_y_given,
+    validate_data,
+)
 
 __all__ = ["LinearRegression", "Ridge"]
 
@@ -69,35 +77,6 @@ class LinearModelMixin(BaseEstimator):
         if ss_tot == 0.0:  # scikit-learn's r2_score convention for a constant target
             return 1.0 if ss_res == 0.0 else 0.0
         return 1.0 - ss_res / ss_tot
-
-
-def check_n_features(est: Any, X: Any) -> None:
-    """ValueError unless X has as many columns as the data ``est`` was fitted on.
-
-    The message is scikit-learn's, which its estimator checks match.
-    """
-    if X.shape[1] != est.n_features_in_:
-        raise ValueError(
-            f"X has {X.shape[1]} features, but {type(est).__name__} is expecting "
-            f"{est.n_features_in_} features as input (the number seen in fit)"
-        )
-
-
-def check_y_given(est: Any, y: Any) -> None:
-    """ValueError for ``fit(X)`` without targets (scikit-learn's wording)."""
-    if y is None:
-        raise ValueError(f"{type(est).__name__} requires y to be passed, but the target y is None")
-
-
-def check_sample_weight(sw: Any, xp: Any) -> None:
-    """ValueError for negative weights or weights that are all zero (one host read)."""
-    if sw is None:
-        return
-    low, total = float(xp.min(sw)), float(xp.sum(sw))
-    if low < 0:
-        raise ValueError(f"`sample_weight` must be >= 0; got a minimum of {low!r}")
-    if total <= 0:
-        raise ValueError("`sample_weight` must not be all zero; got a sum of 0.0")
 
 
 def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> None:

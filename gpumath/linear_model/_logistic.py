@@ -25,8 +25,12 @@ from ._base import (
     ConvergenceWarning,
     _as_array,
     check_is_fitted,
+    check_n_features,
+    check_sample_weight,
+    check_y_given,
     validate_data,
 )
+from ._least_squares import soft_threshold
 
 __all__ = ["LogisticRegression"]
 
@@ -114,10 +118,6 @@ class _Objective:
         return curvature * top + self.lam
 
 
-def _soft_threshold(v: Any, t: Any, xp: Any) -> Any:
-    return xp.sign(v) * xp.maximum(xp.abs(v) - t, 0.0)
-
-
 def _proximal(
     obj: _Objective, theta: Any, l1: float, tol: float, max_iter: int
 ) -> tuple[Any, int, bool]:
@@ -134,7 +134,7 @@ def _proximal(
     t = xp.asarray(1.0, dtype=theta.dtype, device=_device(theta))
     for it in range(1, max_iter + 1):
         _, g = obj.value_grad(y)
-        x_new = _soft_threshold(y - step * g, thresh, xp)
+        x_new = soft_threshold(y - step * g, thresh, xp)
         mapping = (y - x_new) / step
         # Restart the momentum when it points uphill: (y - x_new) . (x_new - x) > 0.
         restart = xp.sum((y - x_new) * (x_new - x)) > 0
@@ -268,7 +268,7 @@ class LogisticRegression(BaseEstimator):
             return fit_logistic(self, X, y)
         l2, l1 = self._penalty_split()
         solver = self._check_params(l1)
-        _check_fit_inputs(self, X, y)
+        check_y_given(self, y)
         X, y, sw, xp = validate_data(X, y, sample_weight=sample_weight, y_numeric=False)
         classes, y_idx = _encode_labels(y, xp)
         n, d = X.shape
@@ -277,10 +277,7 @@ class LogisticRegression(BaseEstimator):
             sw_sum = float(n)
             s = xp.full((n,), 1.0 / n, dtype=X.dtype, device=_device(X))
         else:
-            if bool(xp.any(sw < 0)):
-                raise ValueError("`sample_weight` must be >= 0; got a negative weight")
-            sw_sum = float(to_numpy(xp.sum(sw)))
-            _check_weight_sum(sw_sum)
+            sw_sum = check_sample_weight(sw, xp)
             s = sw / sw_sum
         rows = 1 if K == 2 else K
         if K == 2:
@@ -339,14 +336,14 @@ class LogisticRegression(BaseEstimator):
         """Scores ``X coef_^T + intercept_``: shape (n,) for two classes, else (n, K)."""
         check_is_fitted(self)
         X, _, _, xp = validate_data(X)
-        _check_n_features(self, X)
+        check_n_features(self, X)
         Z = X @ xp.matrix_transpose(xp.astype(self.coef_, X.dtype)) + self.intercept_
         return Z[:, 0] if Z.shape[1] == 1 else Z
 
     def predict_log_proba(self, X: Any) -> Any:
         """Log-probabilities of each class, shape (n, n_classes), stable for any score."""
         Z = self.decision_function(X)
-        xp = _namespace(Z)
+        xp = array_namespace(Z)
         if Z.ndim == 1:
             return -nn.softplus(xp.stack([Z, -Z], axis=1))
         return nn.log_softmax(Z, axis=1)
@@ -354,7 +351,7 @@ class LogisticRegression(BaseEstimator):
     def predict_proba(self, X: Any) -> Any:
         """Class probabilities, shape (n, n_classes); rows sum to 1."""
         Z = self.decision_function(X)
-        xp = _namespace(Z)
+        xp = array_namespace(Z)
         if Z.ndim == 1:
             return nn.sigmoid(xp.stack([-Z, Z], axis=1))
         return nn.softmax(Z, axis=1)
@@ -362,7 +359,7 @@ class LogisticRegression(BaseEstimator):
     def predict(self, X: Any) -> Any:
         """The most probable class of each row (an element of ``classes_``)."""
         Z = self.decision_function(X)
-        xp = _namespace(Z)
+        xp = array_namespace(Z)
         idx = xp.astype(Z > 0, xp.int64) if Z.ndim == 1 else xp.argmax(Z, axis=1)
         return xp.take(self.classes_, idx)
 
@@ -370,40 +367,12 @@ class LogisticRegression(BaseEstimator):
         """Mean accuracy of ``predict(X)`` against ``y`` (weighted by ``sample_weight``)."""
         pred = self.predict(X)
         y = _as_array(y, "y")
-        xp = _namespace(pred, y)  # no implicit host <-> device copy of y
+        xp = array_namespace(pred, y)  # no implicit host <-> device copy of y
         hit = xp.astype(pred == y, xp.float64)
         if sample_weight is None:
             return float(to_numpy(xp.mean(hit)))
         w = xp.astype(_as_array(sample_weight, "sample_weight"), xp.float64)
         return float(to_numpy(xp.sum(hit * w) / xp.sum(w)))
-
-
-def _namespace(*arrays: Any) -> Any:
-    return array_namespace(*arrays)
-
-
-def _check_n_features(est: Any, X: Any) -> None:
-    if X.shape[1] != est.n_features_in_:
-        raise ValueError(
-            f"X has {X.shape[1]} features, but {type(est).__name__} is expecting "
-            f"{est.n_features_in_} features as input."
-        )
-
-
-def _check_fit_inputs(est: Any, X: Any, y: Any) -> None:
-    """Errors scikit-learn's checks expect before the generic validation: y missing, sparse X."""
-    if y is None:
-        raise ValueError(f"{type(est).__name__} requires y to be passed, but the target y is None")
-    if hasattr(X, "tocsr") or hasattr(X, "todense"):
-        raise TypeError(
-            f"`X` must be a dense array; got sparse {type(X).__name__} (sparse input is not "
-            "supported: convert with X.toarray())"
-        )
-
-
-def _check_weight_sum(total: float) -> None:
-    if not total > 0:
-        raise ValueError(f"`sample_weight` must not be all zero; got weights summing to {total!r}")
 
 
 def _encode_labels(y: Any, xp: Any) -> tuple[Any, Any]:

@@ -17,15 +17,19 @@ import numpy as np
 
 from .. import optim
 from .._backend import array_namespace
-from ._base import BaseEstimator, check_is_fitted, validate_data
+from ._base import (
+    BaseEstimator,
+    check_is_fitted,
+    check_n_features,
+    check_sample_weight,
+    check_y_given,
+    validate_data,
+)
 from ._least_squares import (
     LinearModelMixin,
     check_choice,
-    check_n_features,
     check_number,
     check_positive_int,
-    check_sample_weight,
-    check_y_given,
     warn_not_converged,
 )
 
