@@ -210,10 +210,10 @@ def histogram(x: Any, /, bins: Any = 10, *, range: Any = None, density: bool = F
         edges = xp.asarray(edges, dtype=xp.result_type(edges.dtype, values.dtype), device=device)
         if bool(xp.any(edges[:-1] > edges[1:])):
             raise ValueError("`bins` must increase monotonically when an array")
-    values = xp.astype(values, edges.dtype)
     if is_numpy_namespace(xp):  # numpy.histogram is this very definition, cache-blocked
         uniform = {"bins": n_bins, "range": (first, last)} if n_bins is not None else {}
         return np.histogram(values, density=density, **({"bins": edges} | uniform))
+    values = xp.astype(values, edges.dtype, copy=False)
     if n_bins is not None and hasattr(xp, "bincount"):
         counts = _uniform_counts(values, edges, n_bins, xp)
     else:
