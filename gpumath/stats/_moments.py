@@ -152,13 +152,14 @@ def moments_xp(
     shift = xp.mean(x, axis=axes, keepdims=True)
     d = x - shift
     origin = xp.reshape(shift, kept)
-    if order == 2 and not minmax:
-        # The rounded mean only errs to second order in m2: skip the shift correction and
-        # square in place (NumPy's var does the same passes).
-        d *= d
-        return Moments(n, xp.zeros_like(origin), xp.sum(d, axis=axes), origin=origin)
     s1 = xp.sum(d, axis=axes)
     u = s1 / n
+    if order == 2 and not minmax:
+        # Square in place, but keep the shift correction: the error of the shift enters m2
+        # as n*u**2, and NumPy's strided mean along a leading axis is a sequential sum,
+        # whose error on data offset by 3e9 made that term 1e-10 of the variance.
+        d *= d
+        return Moments(n, u, xp.sum(d, axis=axes) - s1 * u, origin=origin)
     d2 = d * d
     s2 = xp.sum(d2, axis=axes)
     m3 = m4 = lo = hi = None
