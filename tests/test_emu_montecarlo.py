@@ -38,20 +38,39 @@ def philox4x32_10(ctr, key):
     return c0, c1, c2, c3
 
 
-def _inside(wx, wy):
-    ax = 2 * (wx >> np.uint64(2)) + np.uint64(1)
-    ay = 2 * (wy >> np.uint64(2)) + np.uint64(1)
-    return (ax * ax + ay * ay <= np.uint64(1 << 62)).astype(np.uint64)
+_FIELD = np.uint64(0x1FFFFF)  # 21 bits
+
+
+def _odd(field):
+    return 2 * (field & _FIELD) + np.uint64(1)
+
+
+def _inside(fx, fy):
+    """The exact test of the kernel: (2a+1)^2 + (2b+1)^2 <= 2^44 for 21-bit fields a, b."""
+    vx, vy = _odd(fx), _odd(fy)
+    return (vx * vx + vy * vy <= np.uint64(1 << 44)).astype(np.uint64)
 
 
 def reference_block_counts(seed, n_points, grid, block):
-    """Per-block counts the kernel must produce, from the NumPy stream and its grid stride."""
-    n_pairs = n_points // 2 + n_points % 2
-    i = np.arange(n_pairs, dtype=np.uint64)
-    w = philox4x32_10((i & _MASK, i >> np.uint64(32), np.full_like(i, seed[2]),
-                       np.full_like(i, seed[3])), (seed[0], seed[1]))  # fmt: skip
-    hits = _inside(w[0], w[1]) + _inside(w[2], w[3]) * (2 * i + 1 < n_points)
-    owner = (np.arange(n_pairs) % (grid * block)) // block
+    """Per-block counts the kernel must produce, from the NumPy stream and its grid stride.
+
+    Philox block i gives the points 3i, 3i+1, 3i+2: six consecutive 21-bit fields of its 128
+    output bits, cut here word by word (the kernel uses 64-bit shifts).
+    """
+    n_blocks = -(-n_points // 3)
+    i = np.arange(n_blocks, dtype=np.uint64)
+    w0, w1, w2, w3 = philox4x32_10((i & _MASK, i >> np.uint64(32), np.full_like(i, seed[2]),
+                                    np.full_like(i, seed[3])), (seed[0], seed[1]))  # fmt: skip
+    s = np.uint64
+    points = [
+        (w0, (w0 >> s(21)) | (w1 << s(11))),  # bits [0, 21) and [21, 42)
+        (w1 >> s(10), (w1 >> s(31)) | (w2 << s(1))),  # [42, 63) and [63, 84)
+        ((w2 >> s(20)) | (w3 << s(12)), w3 >> s(9)),  # [84, 105) and [105, 126)
+    ]
+    hits = sum(
+        _inside(fx, fy) * (3 * i + s(j) < s(n_points)) for j, (fx, fy) in enumerate(points)
+    )
+    owner = (np.arange(n_blocks) % (grid * block)) // block
     counts = np.zeros(grid, dtype=np.uint64)
     np.add.at(counts, owner, hits)
     return counts
@@ -80,10 +99,11 @@ def test_numpy_stream_estimates_pi():
     assert abs(4 * p - np.pi) < 4 * 4 * np.sqrt(p * (1 - p) / n)
 
 
-PI_SHAPES = [  # (n_points, grid, block): size one, odd n, partial warps of blocks, wrap-around
+PI_SHAPES = [  # (n_points, grid, block): n % 3 of 0, 1 and 2, size one, wrap-around
     (1, 1, 32),
     (2, 1, 32),
     (3, 2, 32),
+    (4, 1, 32),
     (63, 1, 64),
     (64, 3, 96),
     (1001, 2, 64),
@@ -118,3 +138,24 @@ def test_estimate_pi_kernel_count_does_not_depend_on_launch():
         )
         totals.add(int(counts.sum()))
     assert len(totals) == 1
+
+
+@needs_cxx
+@covers("gm_estimate_pi_u64")
+@pytest.mark.parametrize("chunk", [1, 2, 5])
+def test_estimate_pi_kernel_flushes_its_32_bit_count(chunk):
+    # With GM_PI_CHUNK tiny, every thread flushes its 32-bit count many times; the counts must
+    # not change (on the GPU the flush comes only after 2^30 iterations of a thread).
+    seed = np.array([5, 6, 7, 8], dtype=np.uint32)
+    n, grid, block = 3 * 4000 + 2, 2, 64
+    counts = np.zeros(grid, dtype=np.uint64)
+    emu_launch(
+        "montecarlo.cu",
+        "gm_estimate_pi_u64",
+        grid,
+        block,
+        [seed, np.int64(n), counts],
+        defines={"GM_PI_CHUNK": f"{chunk}u"},
+    )
+    np.testing.assert_array_equal(counts, reference_block_counts((5, 6, 7, 8), n, grid, block))
+

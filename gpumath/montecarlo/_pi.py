@@ -28,7 +28,7 @@ from ._core import (
 __all__ = ["estimate_pi"]
 
 _BLOCK = 256
-# 48 registers a thread (ptxas, sm_90) allow 5 resident blocks of 256 an SM; 40 blocks an SM
+# 46 registers a thread (ptxas, sm_90) allow 5 resident blocks of 256 an SM; 40 blocks an SM
 # are 8 full waves, so the last wave idles little while the grid-stride loop balances work.
 _BLOCKS_PER_SM = 40
 
@@ -69,7 +69,10 @@ def estimate_pi(
     -----
     The GPU stream is Philox-4x32-10 keyed by two 31-bit words drawn from ``rng`` (and offset by
     two more), so the same seed gives the same estimate on the same backend; the CPU path
-    uses the generator's own uniforms. The two do not give the same numbers.
+    uses the generator's own uniforms. The two do not give the same numbers. Each GPU point
+    is the midpoint of one of 2^21 x 2^21 cells (three points per Philox call); counting cell
+    midpoints is exact integer arithmetic and biases the estimate by -3.7e-10, far below the
+    standard error of any feasible ``n``.
 
     Examples
     --------
@@ -119,8 +122,8 @@ def _estimate_pi_cuda(n: int, gen: Any) -> Any:
 
     with cupy.cuda.Device(int(gen.device.split(":")[1])):
         seed = cupy.ascontiguousarray(gen.integers(0, 2**31, size=4).astype(cupy.uint32))
-        pairs = n // 2 + n % 2
-        grid, block = _kernels.elementwise_launch_config(pairs, _BLOCK, _BLOCKS_PER_SM)
+        philox_blocks = -(-n // 3)  # three points per Philox-4x32 call
+        grid, block = _kernels.elementwise_launch_config(philox_blocks, _BLOCK, _BLOCKS_PER_SM)
         counts = cupy.empty(grid[0], dtype=cupy.uint64)
         kernel = _kernels.get_kernel("montecarlo", "gm_estimate_pi_u64")
         _kernels.launch(

@@ -241,7 +241,7 @@ def all_kernels(directory=KERNELS_DIR) -> dict[str, str]:
 
 _lock = threading.RLock()
 _runtime_lib = None
-_modules: dict[str, EmuModule] = {}
+_modules: dict[tuple[str, tuple[str, ...]], EmuModule] = {}
 _compiler_id = None
 
 
@@ -329,14 +329,18 @@ def resolve(file) -> Path:
     raise FileNotFoundError(f"no kernel file {file!r} (looked in {KERNELS_DIR} and {Path.cwd()})")
 
 
-def load(file) -> EmuModule:
-    """Compile (or fetch from the cache) and load one kernel file."""
+def load(file, defines=None) -> EmuModule:
+    """Compile (or fetch from the cache) and load one kernel file.
+
+    defines: {name: value} passed as -Dname=value, like the -D knobs the GPU build gets.
+    """
     path = resolve(file)
+    flags = tuple(f"-D{k}={v}" for k, v in sorted((defines or {}).items()))
     with _lock:
-        mod = _modules.get(str(path))
+        mod = _modules.get((str(path), flags))
         if mod is None:
-            mod = EmuModule(path)
-            _modules[str(path)] = mod
+            mod = EmuModule(path, flags)
+            _modules[(str(path), flags)] = mod
         return mod
 
 
@@ -461,7 +465,7 @@ class EmuKernel:
 class EmuModule:
     """One compiled kernel file."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, flags: tuple[str, ...] = ()):
         self.path = path
         source = path.read_text()
         stripped = strip_comments(source)
@@ -489,6 +493,7 @@ class EmuModule:
             HEADER.read_bytes(),
             rt_path.name,
             KERNEL_FLAGS,
+            flags,
             _compiler_version(),
             *[(str(f), f.read_bytes()) for f in includes],
         )
@@ -501,6 +506,7 @@ class EmuModule:
                     [
                         CXX,
                         *KERNEL_FLAGS,
+                        *flags,
                         "-include",
                         str(HEADER),
                         f"-I{KERNELS_DIR}",
@@ -784,6 +790,7 @@ def emu_launch(
     race_check=True,
     guard="end",
     max_shared_bytes=DEFAULT_MAX_SHARED,
+    defines=None,
 ):
     """Run ``kernel`` of ``file`` (``"clip.cu"`` means kernels/clip.cu) on the CPU.
 
@@ -795,8 +802,9 @@ def emu_launch(
     equal results. guard: "end" places each buffer's last byte against a guard page (exact
     overflow detection, base alignment = the size's alignment); "start" places it 4096-aligned
     against the lower guard page (exact underflow detection; overflow writes caught by canary).
+    defines: {name: value} compile-time knobs (-D), e.g. a tuning variant of a kernel.
     """
-    return load(file)[kernel].launch(
+    return load(file, defines)[kernel].launch(
         grid,
         block,
         args,
