@@ -103,7 +103,7 @@ def test_small_convnet_learns_digits_to_95_percent(rng):
     opt = optim.adam(3e-3)
     params = model.parameters()
     state = opt.init(params)
-    for _ in range(10):
+    for _ in range(15):  # 10 epochs fell short of 95% on ~1 seed in 100; 15: none in 60
         for xb, yb in optim.batches(X_tr, y_tr, 64, rng):
             _, grads = step(params, xb, yb)
             updates, state = opt.update(grads, state, params)

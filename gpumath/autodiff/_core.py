@@ -10,6 +10,8 @@ sweep run with recording on is traced too: that is what makes gradients of gradi
 from __future__ import annotations
 
 import contextlib
+import itertools
+import operator
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -18,7 +20,7 @@ from array_api_compat import device as _device
 
 from .._backend import array_namespace
 
-__all__ = ["Tensor", "backward", "lift", "no_record", "recording"]
+__all__ = ["Tensor", "active", "backward", "lift", "no_record", "recording"]
 
 # A vjp closure: (cotangent, which parents need one) -> one cotangent (or None) per parent.
 Vjp = Callable[["Tensor", tuple[bool, ...]], Sequence["Tensor | None"]]
@@ -28,6 +30,11 @@ _XP_BY_TYPE: dict[type, Any] = {}
 _RECORDING = [True]
 # How many derivative transformations are running: inside one, sweeps are recorded.
 _DEPTH = [0]
+# Creation stamps. A node's parents exist before it, so sorting by stamp is a topological
+# order: the backward sweep sorts (in C) instead of running a post-order DFS in Python.
+_STAMP = itertools.count()
+_by_stamp = operator.attrgetter("stamp")
+_ONLY = (True,)
 
 
 def namespace(data: Any) -> Any:
@@ -67,7 +74,7 @@ class Tensor:
     5.0
     """
 
-    __slots__ = ("data", "parents", "vjp", "requires_grad", "xp")
+    __slots__ = ("data", "parents", "vjp", "requires_grad", "xp", "stamp")
     __array_priority__ = 1000  # so ndarray + Tensor defers to Tensor.__radd__
 
     def __init__(
@@ -83,10 +90,12 @@ class Tensor:
         self.vjp = vjp
         self.requires_grad = requires_grad
         self.xp = xp if xp is not None else namespace(data)
+        # Only traced tensors are ever sorted; constants skip the counter.
+        self.stamp = next(_STAMP) if requires_grad else 0
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return tuple(self.data.shape)
+        return self.data.shape  # a tuple already, for NumPy and CuPy arrays and scalars
 
     @property
     def dtype(self) -> Any:
@@ -120,6 +129,19 @@ def make(data: Any, parents: tuple[Any, ...], vjp: Vjp, xp: Any) -> Tensor:
             if type(p) is Tensor and p.requires_grad:
                 return Tensor(data, parents, vjp, True, xp)
     return Tensor(data, (), None, False, xp)
+
+
+def active(*parents: Any) -> bool:
+    """Whether an op on ``parents`` must record its node (recording on, some input traced).
+
+    Ops test this before building their vjp closure, so untraced calls (inference, and
+    every op of a first-order backward sweep) pay for the array math and one wrapper only.
+    """
+    if _RECORDING[0]:
+        for p in parents:
+            if type(p) is Tensor and p.requires_grad:
+                return True
+    return False
 
 
 def lift(x: Any) -> Tensor:
@@ -170,38 +192,37 @@ def _set_recording(on: bool) -> Iterator[None]:
         _RECORDING[0] = before
 
 
-def _needed_order(out: Tensor, inputs: Sequence[Tensor]) -> list[Tensor]:
-    """Nodes between ``inputs`` and ``out`` in reverse topological order (iterative DFS).
+def _needed_order(out: Tensor, stop: set[int]) -> tuple[list[Tensor], set[int]]:
+    """Nodes between the inputs (ids in ``stop``) and ``out``, in reverse topological order.
 
-    The sweep stops at the inputs (their own history belongs to an outer derivative) and
+    The walk stops at the inputs (their own history belongs to an outer derivative) and
     keeps only nodes that depend on an input, so no work is spent on other branches.
+    Returns those nodes (inputs excluded) and the ids of all of them, inputs included.
     """
-    stop = {id(t) for t in inputs}
-    needed: dict[int, bool] = {}
-    order: list[Tensor] = []
-    stack: list[tuple[Tensor, bool]] = [(out, False)]
+    seen = {id(out): out}
+    stack = [out]
     while stack:
-        node, expanded = stack.pop()
-        key = id(node)
-        if expanded:
-            flag = key in stop or any(
-                type(p) is Tensor and needed.get(id(p), False) for p in node.parents
-            )
-            needed[key] = flag
-            if flag:
-                order.append(node)
-            continue
-        if key in needed:
-            continue
-        needed[key] = False  # visiting; final value set on the way out
-        stack.append((node, True))
-        if key in stop:
+        node = stack.pop()
+        if id(node) in stop:
             continue
         for p in node.parents:
-            if type(p) is Tensor and p.requires_grad and id(p) not in needed:
-                stack.append((p, False))
+            if type(p) is Tensor and p.requires_grad and id(p) not in seen:
+                seen[id(p)] = p
+                stack.append(p)
+    needed = set(stop)
+    order = []
+    for node in sorted(seen.values(), key=_by_stamp):  # parents before children
+        key = id(node)
+        if key in needed:  # an input: its cotangent is collected, its vjp never runs
+            continue
+        # Non-tensor parents are alive too, so their ids cannot collide with a node's.
+        for p in node.parents:
+            if id(p) in needed:
+                needed.add(key)
+                order.append(node)
+                break
     order.reverse()
-    return order
+    return order, needed
 
 
 def backward(
@@ -213,24 +234,27 @@ def backward(
     without it the sweep computes values only. An input that ``out`` does not depend on
     gets None.
     """
-    order = _needed_order(out, inputs) if out.requires_grad else []
-    inside = {id(t) for t in order}
-    grads: dict[int, Tensor] = {id(out): seed}
     stop = {id(t) for t in inputs}
-    with _set_recording(create_graph):
-        for node in order:
-            g = grads.get(id(node))
-            if g is None or node.vjp is None or id(node) in stop:
+    order, inside = _needed_order(out, stop) if out.requires_grad else ([], stop)
+    grads: dict[int, Tensor] = {id(out): seed}
+    before = _RECORDING[0]
+    _RECORDING[0] = create_graph
+    pop, get = grads.pop, grads.get
+    try:
+        for node in order:  # every node here has parents, hence a vjp
+            g = pop(id(node), None)  # free cotangents as soon as they are consumed
+            if g is None:
                 continue
-            need = tuple(type(p) is Tensor and id(p) in inside for p in node.parents)
-            for p, gp, wanted in zip(node.parents, node.vjp(g, need), need, strict=True):
-                if not wanted or gp is None:
-                    continue
-                key = id(p)
-                prev = grads.get(key)
-                grads[key] = gp if prev is None else prev + gp
-            if node is not out:
-                del grads[id(node)]  # free cotangents as soon as they are consumed
+            parents = node.parents
+            # A node is here because a parent is needed: an only parent always is.
+            need = _ONLY if len(parents) == 1 else tuple([id(p) in inside for p in parents])
+            for p, gp, wanted in zip(parents, node.vjp(g, need), need, strict=True):
+                if wanted and gp is not None:
+                    k = id(p)
+                    prev = get(k)
+                    grads[k] = gp if prev is None else prev + gp
+    finally:
+        _RECORDING[0] = before
     return [grads.get(id(t)) for t in inputs]
 
 

@@ -14,7 +14,7 @@ from ..ops.clip import clip as _clip_arrays
 from ..ops.linear import linear as _linear_arrays
 from ..ops.matmul import matmul as _matmul_arrays
 from . import _core
-from ._core import Tensor, data_of, lift, make, namespace, scalar_like
+from ._core import Tensor, active, data_of, lift, make, namespace, scalar_like
 from ._ops_reduce import sum, sum_to_shape
 from ._ops_shape import matrix_transpose, reshape
 
@@ -53,22 +53,39 @@ def _xp_of(*args: Any) -> Any:
     raise TypeError("expected at least one Tensor or array; got only scalars")
 
 
+def _meta(a: Any, b: Any) -> tuple[Any, bool]:
+    """A binary op's namespace, and whether it must record (``active`` in one call)."""
+    if type(a) is Tensor:
+        record = a.requires_grad or (type(b) is Tensor and b.requires_grad)
+        return a.xp, record and _core._RECORDING[0]
+    if type(b) is Tensor:
+        return b.xp, b.requires_grad and _core._RECORDING[0]
+    return _xp_of(a, b), False
+
+
 def _shape(a: Any) -> tuple[int, ...]:
-    return tuple(getattr(a, "shape", ()))
+    return getattr(a, "shape", ())
 
 
 def _saved(y: Any, xp: Any, recompute: Any) -> Tensor:
     """The op's output inside its vjp: stored data, or a traced recomputation."""
-    return recompute() if _core._RECORDING[0] else Tensor(y, xp=xp)
+    return recompute() if _core._RECORDING[0] else Tensor(y, (), None, False, xp)
 
 
 # ------------------------------------------------------------------ binary arithmetic
+# Each op computes on the raw arrays first and returns a plain constant tensor unless it
+# must record (``active``): the vjp closure and the saved shapes are built only then.
 
 
 def add(a: Any, b: Any) -> Tensor:
     """``a + b`` with broadcasting."""
-    xp = _xp_of(a, b)
-    sa, sb = _shape(data_of(a)), _shape(data_of(b))
+    ad = a.data if type(a) is Tensor else a
+    bd = b.data if type(b) is Tensor else b
+    y = ad + bd
+    xp, record = _meta(a, b)
+    if not record:
+        return Tensor(y, (), None, False, xp)
+    sa, sb = _shape(ad), _shape(bd)
 
     def vjp(g: Tensor, need: tuple[bool, ...]) -> tuple[Any, Any]:
         return (
@@ -76,13 +93,18 @@ def add(a: Any, b: Any) -> Tensor:
             sum_to_shape(g, sb) if need[1] else None,
         )
 
-    return make(data_of(a) + data_of(b), (a, b), vjp, xp)
+    return Tensor(y, (a, b), vjp, True, xp)
 
 
 def subtract(a: Any, b: Any) -> Tensor:
     """``a - b`` with broadcasting."""
-    xp = _xp_of(a, b)
-    sa, sb = _shape(data_of(a)), _shape(data_of(b))
+    ad = a.data if type(a) is Tensor else a
+    bd = b.data if type(b) is Tensor else b
+    y = ad - bd
+    xp, record = _meta(a, b)
+    if not record:
+        return Tensor(y, (), None, False, xp)
+    sa, sb = _shape(ad), _shape(bd)
 
     def vjp(g: Tensor, need: tuple[bool, ...]) -> tuple[Any, Any]:
         return (
@@ -90,13 +112,18 @@ def subtract(a: Any, b: Any) -> Tensor:
             sum_to_shape(-g, sb) if need[1] else None,
         )
 
-    return make(data_of(a) - data_of(b), (a, b), vjp, xp)
+    return Tensor(y, (a, b), vjp, True, xp)
 
 
 def multiply(a: Any, b: Any) -> Tensor:
     """``a * b`` with broadcasting."""
-    xp = _xp_of(a, b)
-    sa, sb = _shape(data_of(a)), _shape(data_of(b))
+    ad = a.data if type(a) is Tensor else a
+    bd = b.data if type(b) is Tensor else b
+    y = ad * bd
+    xp, record = _meta(a, b)
+    if not record:
+        return Tensor(y, (), None, False, xp)
+    sa, sb = _shape(ad), _shape(bd)
 
     def vjp(g: Tensor, need: tuple[bool, ...]) -> tuple[Any, Any]:
         return (
@@ -104,13 +131,18 @@ def multiply(a: Any, b: Any) -> Tensor:
             sum_to_shape(g * a, sb) if need[1] else None,
         )
 
-    return make(data_of(a) * data_of(b), (a, b), vjp, xp)
+    return Tensor(y, (a, b), vjp, True, xp)
 
 
 def divide(a: Any, b: Any) -> Tensor:
     """``a / b`` with broadcasting."""
-    xp = _xp_of(a, b)
-    sa, sb = _shape(data_of(a)), _shape(data_of(b))
+    ad = a.data if type(a) is Tensor else a
+    bd = b.data if type(b) is Tensor else b
+    y = ad / bd
+    xp, record = _meta(a, b)
+    if not record:
+        return Tensor(y, (), None, False, xp)
+    sa, sb = _shape(ad), _shape(bd)
 
     def vjp(g: Tensor, need: tuple[bool, ...]) -> tuple[Any, Any]:
         return (
@@ -118,24 +150,28 @@ def divide(a: Any, b: Any) -> Tensor:
             sum_to_shape(-g * a / (b * b), sb) if need[1] else None,
         )
 
-    return make(data_of(a) / data_of(b), (a, b), vjp, xp)
+    return Tensor(y, (a, b), vjp, True, xp)
 
 
 def negative(a: Any) -> Tensor:
     """``-a``."""
     a = lift(a)
+    if not active(a):
+        return Tensor(-a.data, (), None, False, a.xp)
 
     def vjp(g: Tensor, need: tuple[bool, ...]) -> tuple[Tensor]:
         return (-g,)
 
-    return make(-a.data, (a,), vjp, a.xp)
+    return Tensor(-a.data, (a,), vjp, True, a.xp)
 
 
 def power(a: Any, b: Any) -> Tensor:
     """``a ** b``; with a tensor exponent the vjp uses ``log(a)`` (``a > 0`` there)."""
     xp = _xp_of(a, b)
-    sa, sb = _shape(data_of(a)), _shape(data_of(b))
     y = data_of(a) ** data_of(b)
+    if not active(a, b):
+        return Tensor(y, (), None, False, xp)
+    sa, sb = _shape(data_of(a)), _shape(data_of(b))
 
     def vjp(g: Tensor, need: tuple[bool, ...]) -> tuple[Any, Any]:
         ga = gb = None
@@ -146,7 +182,7 @@ def power(a: Any, b: Any) -> Tensor:
             gb = sum_to_shape(g * ga_out * log(a), sb)
         return ga, gb
 
-    return make(y, (a, b), vjp, xp)
+    return Tensor(y, (a, b), vjp, True, xp)
 
 
 def square(a: Any) -> Tensor:
@@ -207,84 +243,105 @@ def exp(x: Any) -> Tensor:
     """``e ** x``."""
     x = lift(x)
     y = x.xp.exp(x.data)
+    if not active(x):
+        return Tensor(y, (), None, False, x.xp)
 
     def vjp(g: Tensor, need: tuple[bool, ...]) -> tuple[Tensor]:
         return (g * _saved(y, x.xp, lambda: exp(x)),)
 
-    return make(y, (x,), vjp, x.xp)
+    return Tensor(y, (x,), vjp, True, x.xp)
 
 
 def log(x: Any) -> Tensor:
     """Natural logarithm."""
     x = lift(x)
+    y = x.xp.log(x.data)
+    if not active(x):
+        return Tensor(y, (), None, False, x.xp)
 
     def vjp(g: Tensor, need: tuple[bool, ...]) -> tuple[Tensor]:
         return (g / x,)
 
-    return make(x.xp.log(x.data), (x,), vjp, x.xp)
+    return Tensor(y, (x,), vjp, True, x.xp)
 
 
 def log1p(x: Any) -> Tensor:
     """``log(1 + x)``, accurate for small ``x``."""
     x = lift(x)
+    y = x.xp.log1p(x.data)
+    if not active(x):
+        return Tensor(y, (), None, False, x.xp)
 
     def vjp(g: Tensor, need: tuple[bool, ...]) -> tuple[Tensor]:
         return (g / (x + 1.0),)
 
-    return make(x.xp.log1p(x.data), (x,), vjp, x.xp)
+    return Tensor(y, (x,), vjp, True, x.xp)
 
 
 def tanh(x: Any) -> Tensor:
     """Hyperbolic tangent."""
     x = lift(x)
     y = x.xp.tanh(x.data)
+    if not active(x):
+        return Tensor(y, (), None, False, x.xp)
 
     def vjp(g: Tensor, need: tuple[bool, ...]) -> tuple[Tensor]:
         t = _saved(y, x.xp, lambda: tanh(x))
         return (g * (1.0 - t * t),)
 
-    return make(y, (x,), vjp, x.xp)
+    return Tensor(y, (x,), vjp, True, x.xp)
 
 
 def sqrt(x: Any) -> Tensor:
     """Square root."""
     x = lift(x)
     y = x.xp.sqrt(x.data)
+    if not active(x):
+        return Tensor(y, (), None, False, x.xp)
 
     def vjp(g: Tensor, need: tuple[bool, ...]) -> tuple[Tensor]:
         return (g * 0.5 / _saved(y, x.xp, lambda: sqrt(x)),)
 
-    return make(y, (x,), vjp, x.xp)
+    return Tensor(y, (x,), vjp, True, x.xp)
 
 
 def abs(x: Any) -> Tensor:  # noqa: A001
     """Absolute value; the derivative at 0 is taken as 0."""
     x = lift(x)
+    y = x.xp.abs(x.data)
+    if not active(x):
+        return Tensor(y, (), None, False, x.xp)
 
     def vjp(g: Tensor, need: tuple[bool, ...]) -> tuple[Tensor]:
         return (g * Tensor(x.xp.sign(x.data), xp=x.xp),)
 
-    return make(x.xp.abs(x.data), (x,), vjp, x.xp)
+    return Tensor(y, (x,), vjp, True, x.xp)
 
 
 def sin(x: Any) -> Tensor:
     """Sine."""
     x = lift(x)
+    y = x.xp.sin(x.data)
+    if not active(x):
+        return Tensor(y, (), None, False, x.xp)
 
     def vjp(g: Tensor, need: tuple[bool, ...]) -> tuple[Tensor]:
         return (g * cos(x),)
 
-    return make(x.xp.sin(x.data), (x,), vjp, x.xp)
+    return Tensor(y, (x,), vjp, True, x.xp)
 
 
 def cos(x: Any) -> Tensor:
     """Cosine."""
     x = lift(x)
+    y = x.xp.cos(x.data)
+    if not active(x):
+        return Tensor(y, (), None, False, x.xp)
 
     def vjp(g: Tensor, need: tuple[bool, ...]) -> tuple[Tensor]:
         return (-g * sin(x),)
 
-    return make(x.xp.cos(x.data), (x,), vjp, x.xp)
+    return Tensor(y, (x,), vjp, True, x.xp)
 
 
 def clip(x: Any, lo: float | None = None, hi: float | None = None) -> Tensor:
@@ -322,6 +379,9 @@ def matmul(a: Any, b: Any) -> Tensor:
         return reshape(matmul(reshape(a, (1, a.shape[0])), b), _drop(b.shape, -2))
     if b.ndim == 1:
         return reshape(matmul(a, reshape(b, (b.shape[0], 1))), a.shape[:-1])
+    y = _matmul_arrays(a.data, b.data)
+    if not active(a, b):
+        return Tensor(y, (), None, False, a.xp)
     sa, sb = a.shape, b.shape
 
     def vjp(g: Tensor, need: tuple[bool, ...]) -> tuple[Any, Any]:
@@ -330,7 +390,7 @@ def matmul(a: Any, b: Any) -> Tensor:
             sum_to_shape(matmul(matrix_transpose(a), g), sb) if need[1] else None,
         )
 
-    return make(_matmul_arrays(a.data, b.data), (a, b), vjp, a.xp)
+    return Tensor(y, (a, b), vjp, True, a.xp)
 
 
 def _drop(shape: tuple[int, ...], axis: int) -> tuple[int, ...]:
@@ -385,6 +445,8 @@ def _linear(x: Tensor, w: Tensor, bias: Any, activation: str | None) -> Tensor:
     xp = x.xp
     n_in, n_out = w.shape[1], w.shape[0]
     y = _linear_arrays(x.data, w.data, data_of(bias), activation=activation)
+    if not active(x, w, bias):
+        return Tensor(y, (), None, False, xp)
 
     def vjp(g: Tensor, need: tuple[bool, ...]) -> tuple[Any, Any, Any]:
         if activation is not None:
@@ -402,7 +464,7 @@ def _linear(x: Tensor, w: Tensor, bias: Any, activation: str | None) -> Tensor:
             sum(g2, axis=0) if need[2] else None,
         )
 
-    return make(y, (x, w, bias), vjp, xp)
+    return Tensor(y, (x, w, bias), vjp, True, xp)
 
 
 def _install_operators() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._core import Tensor, lift, make
+from ._core import Tensor, active, lift, make
 from ._ops_shape import reshape
 
 __all__ = ["broadcast_to", "max", "mean", "sum", "sum_to_shape"]
@@ -35,12 +35,15 @@ def sum(x: Any, axis: int | tuple[int, ...] | None = None, keepdims: bool = Fals
     x = lift(x)
     shape = x.shape
     axes = _axes(axis, x.ndim)
+    y = x.xp.sum(x.data, axis=axes, keepdims=keepdims)
+    if not active(x):
+        return Tensor(y, (), None, False, x.xp)
     kept = _kept_shape(shape, axes)
 
     def vjp(g: Tensor, need: tuple[bool, ...]) -> tuple[Tensor]:
         return (broadcast_to(reshape(g, kept), shape),)
 
-    return make(x.xp.sum(x.data, axis=axes, keepdims=keepdims), (x,), vjp, x.xp)
+    return Tensor(y, (x,), vjp, True, x.xp)
 
 
 def mean(x: Any, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
@@ -88,17 +91,20 @@ def broadcast_to(x: Any, shape: tuple[int, ...]) -> Tensor:
     shape = tuple(shape)
     if x.shape == shape:
         return x
+    y = x.xp.broadcast_to(x.data, shape)
+    if not active(x):
+        return Tensor(y, (), None, False, x.xp)
     xshape = x.shape
 
     def vjp(g: Tensor, need: tuple[bool, ...]) -> tuple[Tensor]:
         return (sum_to_shape(g, xshape),)
 
-    return make(x.xp.broadcast_to(x.data, shape), (x,), vjp, x.xp)
+    return Tensor(y, (x,), vjp, True, x.xp)
 
 
 def sum_to_shape(g: Tensor, shape: tuple[int, ...]) -> Tensor:
     """Undo broadcasting: sum ``g`` over the axes that broadcasting added or stretched."""
-    if g.shape == tuple(shape):
+    if g.data.shape == shape:
         return g
     lead = g.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(

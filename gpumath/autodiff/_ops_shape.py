@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ._core import Tensor, data_of, lift, make, zeros_like_shape
+from ._core import Tensor, active, data_of, lift, make, zeros_like_shape
 
 __all__ = [
     "concatenate",
@@ -30,12 +30,15 @@ def reshape(x: Any, shape: Sequence[int]) -> Tensor:
     (2, 3)
     """
     x = lift(x)
+    y = x.xp.reshape(x.data, tuple(shape))
+    if not active(x):
+        return Tensor(y, (), None, False, x.xp)
     xshape = x.shape
 
     def vjp(g: Tensor, need: tuple[bool, ...]) -> tuple[Tensor]:
         return (reshape(g, xshape),)
 
-    return make(x.xp.reshape(x.data, tuple(shape)), (x,), vjp, x.xp)
+    return Tensor(y, (x,), vjp, True, x.xp)
 
 
 def permute_dims(x: Any, axes: Sequence[int]) -> Tensor:
@@ -50,12 +53,15 @@ def permute_dims(x: Any, axes: Sequence[int]) -> Tensor:
     """
     x = lift(x)
     axes = tuple(int(a) % max(x.ndim, 1) for a in axes)
+    y = x.xp.permute_dims(x.data, axes)
+    if not active(x):
+        return Tensor(y, (), None, False, x.xp)
     inverse = tuple(sorted(range(len(axes)), key=axes.__getitem__))
 
     def vjp(g: Tensor, need: tuple[bool, ...]) -> tuple[Tensor]:
         return (permute_dims(g, inverse),)
 
-    return make(x.xp.permute_dims(x.data, axes), (x,), vjp, x.xp)
+    return Tensor(y, (x,), vjp, True, x.xp)
 
 
 def matrix_transpose(x: Any) -> Tensor:

@@ -4,6 +4,11 @@
 Parameters and updates are trees (arrays, or lists/tuples/dicts of them). The update
 rules are the PyTorch/optax formulas, spelled out in each docstring. Step counts and
 learning-rate schedules are Python numbers on the host, so no step reads the device.
+
+Updates never write into the caller's arrays (optax semantics), but they do finish each
+leaf in place in the arrays they have just created (``_fused``), and ``adam``,
+``adamw``, ``adagrad`` and ``rmsprop`` fold the learning rate into that last pass. Their
+state is the state of the equivalent ``chain(..., scale_by_learning_rate(lr))``.
 """
 
 from __future__ import annotations
@@ -13,7 +18,8 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from ..autodiff._core import namespace
-from ..autodiff._tree import tree_leaves, tree_map
+from ..autodiff._tree import tree_flatten, tree_leaves, tree_map, tree_unflatten
+from ._fused import adam_leaf, add_square, axpby, scaled_ratio
 
 __all__ = [
     "GradientTransformation",
@@ -85,10 +91,6 @@ def _zeros_like(tree: Any) -> Any:
     return tree_map(lambda p: namespace(p).zeros_like(p), tree)
 
 
-def _sqrt(x: Any) -> Any:
-    return namespace(x).sqrt(x)
-
-
 def _check_positive(value: Any, name: str, allow_zero: bool = False) -> None:
     if callable(value):
         return
@@ -138,10 +140,26 @@ def scale_by_learning_rate(learning_rate: ScalarOrSchedule) -> GradientTransform
     _check_positive(learning_rate, "learning_rate", allow_zero=True)
 
     def update(updates: Any, state: CountState, params: Any = None) -> tuple[Any, Any]:
-        lr = learning_rate(state.count) if callable(learning_rate) else learning_rate
-        return tree_map(lambda u: u * (-lr), updates), CountState(state.count + 1)
+        step = -_lr_at(learning_rate, state.count)
+        return tree_map(lambda u: u * step, updates), CountState(state.count + 1)
 
     return GradientTransformation(lambda params: CountState(0), update)
+
+
+def _lr_at(learning_rate: ScalarOrSchedule, count: int) -> float:
+    """The learning rate of step ``count`` as a Python float: a NumPy float64 scalar
+    would promote float32 updates to float64."""
+    return float(learning_rate(count) if callable(learning_rate) else learning_rate)
+
+
+def _map_leaves(fn: Callable[..., tuple[Any, ...]], n_out: int, *trees: Any) -> list[Any]:
+    """Apply ``fn`` leaf by leaf (all of one leaf's work before the next leaf, so the
+    temporaries of one leaf are freed before the next one allocates); ``fn`` returns
+    ``n_out`` arrays, regrouped here into ``n_out`` trees shaped like ``trees[0]``."""
+    leaves, spec = tree_flatten(trees[0])
+    others = [tree_flatten(t)[0] for t in trees[1:]]
+    results = [fn(*xs) for xs in zip(leaves, *others, strict=True)]
+    return [tree_unflatten(spec, [r[i] for r in results]) for i in range(n_out)]
 
 
 def trace(decay: float, nesterov: bool = False) -> GradientTransformation:
@@ -152,8 +170,8 @@ def trace(decay: float, nesterov: bool = False) -> GradientTransformation:
     _check_positive(decay, "momentum", allow_zero=True)
 
     def update(updates: Any, state: TraceState, params: Any = None) -> tuple[Any, Any]:
-        buf = tree_map(lambda b, u: b * decay + u, state.trace, updates)
-        out = tree_map(lambda u, b: u + b * decay, updates, buf) if nesterov else buf
+        buf = tree_map(lambda b, u: axpby(b, decay, u, 1.0), state.trace, updates)
+        out = tree_map(lambda u, b: axpby(b, decay, u, 1.0), updates, buf) if nesterov else buf
         return out, TraceState(buf)
 
     return GradientTransformation(lambda params: TraceState(_zeros_like(params)), update)
@@ -181,27 +199,44 @@ def sgd(
     return chain(trace(momentum, nesterov), scale_by_learning_rate(learning_rate))
 
 
-def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> GradientTransformation:
-    """Adam's direction: ``m <- b1 m + (1-b1) g``, ``v <- b2 v + (1-b2) g^2``,
-    ``u <- m_hat / (sqrt(v_hat) + eps)`` with bias-corrected ``m_hat, v_hat``."""
+def _check_betas(b1: float, b2: float, eps: float) -> None:
     for value, name in ((b1, "b1"), (b2, "b2")):
         if not 0.0 <= value < 1.0:
             raise ValueError(f"`{name}` must be in [0, 1); got {value!r}")
     _check_positive(eps, "eps", allow_zero=True)
 
+
+def _adam_step(
+    b1: float, b2: float, eps: float, updates: Any, state: AdamState, scale: float
+) -> tuple[Any, AdamState]:
+    """One Adam step over a tree: directions times ``scale``, and the new state."""
+    t = state.count + 1
+    # m_hat / (sqrt(v_hat) + eps) = k m / (sqrt(v) + eps'), k = sqrt(1-b2^t) / (1-b1^t),
+    # eps' = eps sqrt(1-b2^t): the bias corrections become host scalars, folded with
+    # ``scale`` (the learning rate, for adam) into the last pass.
+    root = math.sqrt(1 - b2**t)
+    k, eps_t = root / (1 - b1**t), eps * root
+    mu, nu, out = _map_leaves(
+        lambda g, m, v: adam_leaf(g, m, v, b1, b2, eps_t, k * scale),
+        3,
+        updates,
+        state.mu,
+        state.nu,
+    )
+    return out, AdamState(t, mu, nu)
+
+
+def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> GradientTransformation:
+    """Adam's direction: ``m <- b1 m + (1-b1) g``, ``v <- b2 v + (1-b2) g^2``,
+    ``u <- m_hat / (sqrt(v_hat) + eps)`` with bias-corrected ``m_hat, v_hat``."""
+    _check_betas(b1, b2, eps)
+    b1, b2, eps = float(b1), float(b2), float(eps)
+
     def init(params: Any) -> AdamState:
         return AdamState(0, _zeros_like(params), _zeros_like(params))
 
     def update(updates: Any, state: AdamState, params: Any = None) -> tuple[Any, Any]:
-        mu = tree_map(lambda m, g: m * b1 + g * (1 - b1), state.mu, updates)
-        nu = tree_map(lambda v, g: v * b2 + (g * g) * (1 - b2), state.nu, updates)
-        t = state.count + 1
-        # m_hat / (sqrt(v_hat) + eps) = k m / (sqrt(v) + eps'), k = sqrt(1-b2^t) / (1-b1^t),
-        # eps' = eps sqrt(1-b2^t): the bias corrections become host scalars (4 passes, not 6).
-        root = math.sqrt(1 - b2**t)
-        k, eps_t = root / (1 - b1**t), eps * root
-        out = tree_map(lambda m, v: (m / (_sqrt(v) + eps_t)) * k, mu, nu)
-        return out, AdamState(t, mu, nu)
+        return _adam_step(b1, b2, eps, updates, state, 1.0)
 
     return GradientTransformation(init, update)
 
@@ -210,6 +245,10 @@ def adam(
     learning_rate: ScalarOrSchedule, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8
 ) -> GradientTransformation:
     """Adam (Kingma & Ba): ``p <- p - lr * m_hat / (sqrt(v_hat) + eps)``.
+
+    The same rule and state as ``chain(scale_by_adam(b1, b2, eps),
+    scale_by_learning_rate(learning_rate))``, with the learning rate folded into Adam's
+    last pass (one CuPy kernel per parameter on the GPU).
 
     Examples
     --------
@@ -220,7 +259,61 @@ def adam(
     >>> updates  # the first step is -lr * sign(g)
     [array([-0.1])]
     """
-    return chain(scale_by_adam(b1, b2, eps), scale_by_learning_rate(learning_rate))
+    return _adam_with_lr(learning_rate, b1, b2, eps, None)
+
+
+def _with_lr(
+    init: Callable[[Any], Any],
+    step: Callable[[Any, Any, Any, float], tuple[Any, Any]],
+    learning_rate: ScalarOrSchedule,
+    middle: tuple[Any, ...] = (),
+) -> GradientTransformation:
+    """``chain(core, *stateless, scale_by_learning_rate(lr))`` with ``-lr`` handed to the
+    core's ``step(updates, state, params, scale)`` so it lands in the core's last pass.
+    ``middle`` holds the states of stateless transformations in between."""
+    _check_positive(learning_rate, "learning_rate", allow_zero=True)
+
+    def init_all(params: Any) -> tuple[Any, ...]:
+        return (init(params), *middle, CountState(0))
+
+    def update(updates: Any, state: tuple[Any, ...], params: Any = None) -> tuple[Any, Any]:
+        count = state[-1].count
+        out, core = step(updates, state[0], params, -_lr_at(learning_rate, count))
+        return out, (core, *middle, CountState(count + 1))
+
+    return GradientTransformation(init_all, update)
+
+
+def _adam_with_lr(
+    learning_rate: ScalarOrSchedule, b1: float, b2: float, eps: float, weight_decay: float | None
+) -> GradientTransformation:
+    """Adam (``weight_decay`` None) or AdamW with the learning rate folded in."""
+    _check_betas(b1, b2, eps)
+    b1, b2, eps = float(b1), float(b2), float(eps)
+
+    def init(params: Any) -> AdamState:
+        return AdamState(0, _zeros_like(params), _zeros_like(params))
+
+    def step(updates: Any, state: AdamState, params: Any, scale: float) -> tuple[Any, Any]:
+        if weight_decay is None:
+            return _adam_step(b1, b2, eps, updates, state, scale)
+        if params is None:
+            raise ValueError("`params` must be given to adamw's update; got None")
+        out, state = _adam_step(b1, b2, eps, updates, state, 1.0)
+        return tree_map(lambda u, p: _decay_and_scale(u, p, wd, scale), out, params), state
+
+    if weight_decay is None:
+        return _with_lr(init, step, learning_rate)
+    _check_positive(weight_decay, "weight_decay", allow_zero=True)
+    wd = float(weight_decay)
+    return _with_lr(init, step, learning_rate, (EmptyState(),))
+
+
+def _decay_and_scale(u: Any, p: Any, weight_decay: float, scale: float) -> Any:
+    """``scale * (u + weight_decay * p)``, finishing ``u`` (a fresh array) in place."""
+    u += p * weight_decay
+    u *= scale
+    return u
 
 
 def add_decayed_weights(weight_decay: float) -> GradientTransformation:
@@ -230,7 +323,7 @@ def add_decayed_weights(weight_decay: float) -> GradientTransformation:
     def update(updates: Any, state: EmptyState, params: Any = None) -> tuple[Any, Any]:
         if params is None:
             raise ValueError("`params` must be given to add_decayed_weights' update; got None")
-        return tree_map(lambda u, p: u + p * weight_decay, updates, params), state
+        return tree_map(lambda u, p: axpby(p, weight_decay, u, 1.0), updates, params), state
 
     return GradientTransformation(lambda params: EmptyState(), update)
 
@@ -242,53 +335,90 @@ def adamw(
     eps: float = 1e-8,
     weight_decay: float = 1e-4,
 ) -> GradientTransformation:
-    """AdamW: ``p <- p - lr * (m_hat / (sqrt(v_hat) + eps) + weight_decay * p)``."""
-    return chain(
-        scale_by_adam(b1, b2, eps),
-        add_decayed_weights(weight_decay),
-        scale_by_learning_rate(learning_rate),
-    )
+    """AdamW: ``p <- p - lr * (m_hat / (sqrt(v_hat) + eps) + weight_decay * p)``.
+
+    The rule and state of ``chain(scale_by_adam(b1, b2, eps),
+    add_decayed_weights(weight_decay), scale_by_learning_rate(learning_rate))``.
+    """
+    return _adam_with_lr(learning_rate, b1, b2, eps, weight_decay)
 
 
 def adagrad(
     learning_rate: ScalarOrSchedule, initial_accumulator_value: float = 0.0, eps: float = 1e-10
 ) -> GradientTransformation:
-    """Adagrad, PyTorch's rule: ``s <- s + g^2``; ``p <- p - lr * g / (sqrt(s) + eps)``."""
+    """Adagrad, PyTorch's rule: ``s <- s + g^2``; ``p <- p - lr * g / (sqrt(s) + eps)``.
+
+    State as ``chain(<the sum of squares>, scale_by_learning_rate(learning_rate))``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpumath import optim
+    >>> opt = optim.adagrad(0.1)
+    >>> opt.update([np.array([2.0])], opt.init([np.zeros(1)]))[0]
+    [array([-0.1])]
+    """
     _check_positive(initial_accumulator_value, "initial_accumulator_value", allow_zero=True)
+    eps = float(eps)
 
     def init(params: Any) -> SumState:
         return SumState(
             tree_map(lambda p: namespace(p).zeros_like(p) + initial_accumulator_value, params)
         )
 
-    def update(updates: Any, state: SumState, params: Any = None) -> tuple[Any, Any]:
-        s = tree_map(lambda a, g: a + g * g, state.sum_of_squares, updates)
-        return tree_map(lambda g, a: g / (_sqrt(a) + eps), updates, s), SumState(s)
+    def step(updates: Any, state: SumState, params: Any, scale: float) -> tuple[Any, Any]:
+        def leaf(g: Any, a: Any) -> tuple[Any, Any]:
+            s = add_square(a, 1.0, g, 1.0)
+            return s, scaled_ratio(g, s, eps, scale)
 
-    return chain(GradientTransformation(init, update), scale_by_learning_rate(learning_rate))
+        s, out = _map_leaves(leaf, 2, updates, state.sum_of_squares)
+        return out, SumState(s)
+
+    return _with_lr(init, step, learning_rate)
 
 
 def rmsprop(
     learning_rate: ScalarOrSchedule, decay: float = 0.99, eps: float = 1e-8, momentum: float = 0.0
 ) -> GradientTransformation:
     """RMSprop, PyTorch's rule: ``v <- decay v + (1-decay) g^2``; ``u = g / (sqrt(v) + eps)``;
-    with momentum ``b <- momentum b + u`` and ``u <- b``; ``p <- p - lr * u``."""
+    with momentum ``b <- momentum b + u`` and ``u <- b``; ``p <- p - lr * u``.
+
+    State as ``chain(<v and the momentum buffer>, scale_by_learning_rate(learning_rate))``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpumath import optim
+    >>> opt = optim.rmsprop(0.1, decay=0.75)
+    >>> opt.update([np.array([2.0])], opt.init([np.zeros(1)]))[0]
+    [array([-0.2])]
+    """
     if not 0.0 <= decay < 1.0:
         raise ValueError(f"`decay` must be in [0, 1); got {decay!r}")
+    decay, eps, momentum = float(decay), float(eps), float(momentum)
 
     def init(params: Any) -> RmsState:
         return RmsState(_zeros_like(params), _zeros_like(params) if momentum else None)
 
-    def update(updates: Any, state: RmsState, params: Any = None) -> tuple[Any, Any]:
-        nu = tree_map(lambda v, g: v * decay + (g * g) * (1 - decay), state.nu, updates)
-        out = tree_map(lambda g, v: g / (_sqrt(v) + eps), updates, nu)
-        buf = None
-        if momentum:
-            buf = tree_map(lambda b, u: b * momentum + u, state.trace, out)
-            out = buf
+    def step(updates: Any, state: RmsState, params: Any, scale: float) -> tuple[Any, Any]:
+        if not momentum:
+
+            def leaf(g: Any, v: Any) -> tuple[Any, Any]:
+                nu = add_square(v, decay, g, 1.0 - decay)
+                return nu, scaled_ratio(g, nu, eps, scale)
+
+            nu, out = _map_leaves(leaf, 2, updates, state.nu)
+            return out, RmsState(nu, None)
+
+        def leaf_momentum(g: Any, v: Any, b: Any) -> tuple[Any, Any, Any]:
+            nu = add_square(v, decay, g, 1.0 - decay)
+            buf = axpby(b, momentum, scaled_ratio(g, nu, eps, 1.0), 1.0)
+            return nu, buf, buf * scale
+
+        nu, buf, out = _map_leaves(leaf_momentum, 3, updates, state.nu, state.trace)
         return out, RmsState(nu, buf)
 
-    return chain(GradientTransformation(init, update), scale_by_learning_rate(learning_rate))
+    return _with_lr(init, step, learning_rate)
 
 
 def clip(max_delta: float) -> GradientTransformation:
