@@ -249,3 +249,54 @@ def test_sklearn_check_estimator():
     failed = {r["check_name"] for r in results if r["status"] == "failed"}
     assert failed <= EXPECTED_CHECK_FAILURES, failed - EXPECTED_CHECK_FAILURES
     assert sum(r["status"] == "passed" for r in results) >= 50
+
+
+@pytest.mark.parametrize("K", [1, 4])
+def test_hessian_is_the_gradients_jacobian(xp, rng, K):
+    """The Hessian (upper blocks formed, lower ones mirrored) against central differences
+    of the analytic gradient, in float64. With several classes the softmax is blind to a
+    shift of every class's intercept: there the Hessian has curvature added (its mean
+    diagonal) so that Newton steps have no component along the shift."""
+    from gpumath._backend import array_namespace
+    from gpumath.linear_model._logistic import _Objective
+
+    n, d = 60, 5
+    X = rng.standard_normal((n, d))
+    labels = rng.integers(0, max(K, 2), n)
+    Y = labels.astype(float) if K == 1 else (labels[:, None] == np.arange(K)).astype(float)
+    s = rng.uniform(0.5, 1.5, n)
+    Xd = xp.asarray(X)
+    ns = array_namespace(Xd)  # the array-API namespace the estimators use
+    obj = _Objective(Xd, xp.asarray(Y), xp.asarray(s / s.sum()), 0.1, K, True, ns)
+    theta = rng.standard_normal(K * (d + 1)) * 0.3
+    H = to_numpy(obj.hessian(xp.asarray(theta)))
+    h = 1e-6
+    numeric = np.empty_like(H)
+    for i in range(theta.size):
+        e = np.zeros_like(theta)
+        e[i] = h
+        plus = to_numpy(obj.value_grad(xp.asarray(theta + e))[1])
+        minus = to_numpy(obj.value_grad(xp.asarray(theta - e))[1])
+        numeric[:, i] = (plus - minus) / (2 * h)
+    np.testing.assert_allclose(H, H.T, rtol=0, atol=1e-14)
+    shift = np.zeros(theta.size)
+    if K > 1:
+        shift[d :: d + 1] = 1 / np.sqrt(K)  # every class's intercept, unit length
+        np.testing.assert_allclose(numeric @ shift, 0, atol=1e-8)  # the blind direction
+        added = shift @ H @ shift  # the Hessian proper is 0 along the shift
+        np.testing.assert_allclose(H @ shift, added * shift, rtol=1e-6, atol=1e-9)
+        assert added == pytest.approx(np.mean(np.diag(H - added * np.outer(shift, shift))))
+    keep = np.eye(theta.size) - np.outer(shift, shift)
+    np.testing.assert_allclose(keep @ H @ keep, keep @ numeric @ keep, rtol=1e-6, atol=1e-8)
+
+
+def test_newton_on_digits_matches_sklearn(xp):
+    """Ten classes and always-zero pixels: a nearly singular Hessian, whose shift direction
+    must not leak into the Newton steps."""
+    X, y = datasets.load_digits(return_X_y=True)
+    X = X / 16.0
+    ref = SkLogistic(solver="newton-cholesky", tol=1e-8, max_iter=100).fit(X, y)
+    ours = LogisticRegression(solver="newton", tol=1e-8, max_iter=100)
+    ours.fit(xp.asarray(X), xp.asarray(y))
+    assert _rel(ours.coef_, ref.coef_) < 1e-6
+    assert _rel(ours.intercept_, ref.intercept_) < 1e-6

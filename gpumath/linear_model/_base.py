@@ -24,6 +24,7 @@ __all__ = [
     "check_sample_weight",
     "check_y_given",
     "validate_data",
+    "weighted_gram",
 ]
 
 
@@ -262,3 +263,11 @@ def check_sample_weight(sw: Any, xp: Any) -> float | None:
     if total <= 0:
         raise ValueError(f"`sample_weight` must not be all zero; got a sum of {total!r}")
     return total
+
+
+def weighted_gram(X: Any, d: Any, xp: Any) -> Any:
+    """``X^T diag(d) X`` for weights ``d >= 0``, as ``B^T B`` with ``B = sqrt(d) X``: NumPy's
+    matmul recognises a product with its own transpose and runs BLAS syrk, which forms one
+    triangle (about 0.75x the time of the general product on the CPU)."""
+    B = X * xp.sqrt(d)[:, None]
+    return xp.matrix_transpose(B) @ B

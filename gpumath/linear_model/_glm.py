@@ -32,6 +32,7 @@ from ._base import (
     check_sample_weight,
     check_y_given,
     validate_data,
+    weighted_gram,
 )
 from ._families import Family, Link, get_family, get_link
 
@@ -144,7 +145,7 @@ class _GLMBase(BaseEstimator):
         Xa = X
         if self.fit_intercept:
             Xa = xp.concat([X, xp.ones((n, 1), dtype=X.dtype, device=_device(X))], axis=1)
-        beta, nit, converged = _irls(Xa, y, sw, family, link, float(self.alpha), self, xp)
+        beta, nit, converged, info = _irls(Xa, y, sw, family, link, float(self.alpha), self, xp)
         if not converged:
             warnings.warn(
                 f"{type(self).__name__} (IRLS) stopped before max |gradient| <= tol="
@@ -161,9 +162,10 @@ class _GLMBase(BaseEstimator):
         # What summary() needs, kept instead of the data: the Fisher information at the fit
         # (unit scale), the deviance and Pearson's chi2.
         mu = family.clip_mu(link.inverse(Xa @ beta, xp), xp)
-        gp = link.deriv(mu, xp)
         V = family.variance(mu, xp)
-        info = xp.matrix_transpose(Xa) @ (Xa * (sw / (V * gp * gp))[:, None])
+        if info is None:
+            gp = link.deriv(mu, xp)
+            info = weighted_gram(Xa, sw / (V * gp * gp), xp)
         totals = xp.stack(
             [xp.sum(sw * family.unit_deviance(y, mu, xp)), xp.sum(sw * (y - mu) ** 2 / V)]
         )
@@ -196,8 +198,14 @@ class _GLMBase(BaseEstimator):
 
 def _irls(
     Xa: Any, y: Any, sw: Any, family: Family, link: Link, alpha: float, est: Any, xp: Any
-) -> tuple[Any, int, bool]:
-    """Penalised Fisher scoring from statsmodels' start ``mu0``; returns (beta, nit, ok)."""
+) -> tuple[Any, int, bool, Any]:
+    """Penalised Fisher scoring from statsmodels' start ``mu0``.
+
+    Returns ``(beta, nit, ok, info)``: ``info`` is the unpenalised Fisher information
+    ``X^T D X`` at ``beta`` when the last one formed was at ``beta`` (the usual exit: the
+    gradient test), else None. It is the costliest product of an iteration, so ``fit``
+    reuses it instead of forming it again.
+    """
     p = Xa.shape[1]
     W = xp.sum(sw)
     mask = xp.ones((p,), dtype=Xa.dtype, device=_device(Xa))
@@ -208,8 +216,7 @@ def _irls(
     def fisher(mu: Any) -> tuple[Any, Any]:
         gp = link.deriv(mu, xp)
         D = sw / (family.variance(mu, xp) * gp * gp)
-        H = xp.matrix_transpose(Xa) @ (Xa * (D / W)[:, None]) + ridge
-        return H, gp
+        return weighted_gram(Xa, D, xp), gp
 
     def state(beta: Any) -> tuple[Any, Any, Any]:
         mu = family.clip_mu(link.inverse(Xa @ beta, xp), xp)
@@ -219,21 +226,21 @@ def _irls(
 
     # First step: weighted least squares on the working response at mu0 (statsmodels).
     mu0 = family.clip_mu(family.starting_mu(y, xp), xp)
-    H, gp = fisher(mu0)
+    info, gp = fisher(mu0)
     z = link.link(mu0, xp) + (y - mu0) * gp
     D = sw / (family.variance(mu0, xp) * gp * gp)
-    beta = linalg.solve(H, xp.matrix_transpose(Xa) @ (D * z) / W)
+    beta = linalg.solve(info / W + ridge, xp.matrix_transpose(Xa) @ (D * z) / W)
     mu, obj = state(beta)
     tol = float(est.tol)
     eps = float(xp.finfo(Xa.dtype).eps)
     for nit in range(1, int(est.max_iter) + 1):
-        H, gp = fisher(mu)
+        info, gp = fisher(mu)
         grad = -(xp.matrix_transpose(Xa) @ (sw * (y - mu) / (family.variance(mu, xp) * gp)))
         grad = grad / W + alpha * mask * beta
         obj_h, gmax = (float(v) for v in to_numpy(xp.stack([obj, xp.max(xp.abs(grad))])))
         if gmax <= tol:
-            return beta, nit, True
-        step = linalg.solve(H, -grad)
+            return beta, nit, True, info
+        step = linalg.solve(info / W + ridge, -grad)
         for _ in range(30):  # step halving keeps log/inverse links from overshooting
             mu_new, obj_new = state(beta + step)
             new_h = float(to_numpy(obj_new))
@@ -241,14 +248,14 @@ def _irls(
                 break
             step = step / 2.0
         else:  # no step along a descent direction decreases it: rounding decides now
-            return beta, nit, True
+            return beta, nit, True, info
         beta, mu, obj = beta + step, mu_new, obj_new
         if obj_h - new_h <= 10.0 * eps * abs(obj_h):
             # A Newton step gains about half its decrement; a gain at rounding level means
             # the optimum is reached to the dtype's precision (statsmodels' test is the
             # relative change of the deviance), whatever the gradient's units.
-            return beta, nit, True
-    return beta, int(est.max_iter), False
+            return beta, nit, True, None
+    return beta, int(est.max_iter), False, None
 
 
 class GLM(_GLMBase):

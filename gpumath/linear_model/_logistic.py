@@ -29,6 +29,7 @@ from ._base import (
     check_sample_weight,
     check_y_given,
     validate_data,
+    weighted_gram,
 )
 from ._least_squares import soft_threshold
 
@@ -95,16 +96,44 @@ class _Objective:
             Xa = xp.concat([Xa, xp.ones((Xa.shape[0], 1), dtype=Xa.dtype, device=_device(Xa))], 1)
         if self.K == 1:
             P = nn.sigmoid(Z)
-            weights = [[self.s * P[:, 0] * (1.0 - P[:, 0])]]
+            H = weighted_gram(Xa, self.s * P[:, 0] * (1.0 - P[:, 0]), xp)
         else:
+            # Block (k, j) is X^T diag(s p_k (delta_kj - p_j)) X, and block (j, k) is its
+            # transpose: the products (each O(n p^2), the Hessian's cost) run for j >= k only.
+            # Off the diagonal the weights are <= 0: minus the Gram of their magnitudes.
             P = nn.softmax(Z, axis=1)
-            weights = [
-                [self.s * P[:, k] * ((1.0 if k == j else 0.0) - P[:, j]) for j in range(self.K)]
-                for k in range(self.K)
+            K = self.K
+            upper = {
+                (k, j): weighted_gram(Xa, self.s * P[:, k] * (1.0 - P[:, k]), xp)
+                if k == j
+                else -weighted_gram(Xa, self.s * P[:, k] * P[:, j], xp)
+                for k in range(K)
+                for j in range(k, K)
+            }
+            rows = [
+                [upper[k, j] if j >= k else xp.matrix_transpose(upper[j, k]) for j in range(K)]
+                for k in range(K)
             ]
-        blocks = [[xp.matrix_transpose(Xa) @ (Xa * c[:, None]) for c in row] for row in weights]
-        H = xp.concat([xp.concat(row, axis=1) for row in blocks], axis=0)
-        return H + xp.eye(H.shape[0], dtype=H.dtype, device=_device(H)) * (self.lam * self.mask)
+            H = xp.concat([xp.concat(row, axis=1) for row in rows], axis=0)
+        H = H + xp.eye(H.shape[0], dtype=H.dtype, device=_device(H)) * (self.lam * self.mask)
+        if self.K > 1:
+            H = H + self._shift_curvature(H)
+        return H
+
+    def _shift_curvature(self, H: Any) -> Any:
+        """Curvature along the directions softmax ignores, to add to the Hessian.
+
+        Adding the same vector to every class's unpenalised entries (the intercepts; with no
+        penalty, everything) changes no probability: the Hessian is singular along those
+        directions, and the gradient is orthogonal to them. ``H + c P``, with ``P`` the
+        projector onto them and ``c`` the Hessian's mean diagonal, is invertible and gives
+        the same Newton step with no component along them (the minimum-norm step), instead
+        of one whose size there depends on rounding.
+        """
+        xp = self.xp
+        free = xp.astype(self.lam * self.mask[: self.p] == 0, H.dtype)
+        block = xp.eye(self.p, dtype=H.dtype, device=_device(H)) * (free / self.K)
+        return xp.mean(xp.linalg.diagonal(H)) * xp.tile(block, (self.K, self.K))
 
     def lipschitz(self) -> float:
         """Upper bound on the gradient's Lipschitz constant (one Gram matrix, one host read)."""
