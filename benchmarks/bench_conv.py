@@ -7,23 +7,26 @@ compared with ``cupyx.scipy.ndimage.correlate``. Each row is one of our algorith
 rows show what the current crossover guesses in gpumath/ops/conv.py pick, the named rows
 give the measurements that should replace those guesses.
 
-CPU: N8 C64 56x56 K64 3x3 against PyTorch's CPU conv2d when torch imports, else against
+CPU: N8 C64 56x56 K64 3x3 forward and backward against PyTorch's CPU convolution when
+torch imports (as many threads as the process may use), else the forward against
 ``numpy.einsum`` over a sliding-window view (no im2col copy); and a single-channel image
-with a 31 x 31 kernel against ``scipy.signal.correlate(method="fft")``.
+with a 31 x 31 kernel against ``scipy.signal.correlate(method="fft")``. CPU pairs are timed
+interleaved, call by call.
 """
 
 from __future__ import annotations
 
 import math
+import os
 from typing import Any
 
 import numpy as np
 
 from gpumath.ops._conv_args import conv_geometry
 from gpumath.ops._conv_xp import conv_im2col
-from gpumath.ops.conv import conv2d, conv3d
+from gpumath.ops.conv import conv2d, conv2d_backward, conv3d
 
-from .harness import Context, Row, max_rel_err, time_it
+from .harness import Context, Row, max_rel_err, paired_time_it, time_it
 
 # (label, x shape, weight shape, stride, padding, algorithms in full mode, in quick mode)
 _LAYERS = [
@@ -157,16 +160,27 @@ def _gpu_images(ctx: Context) -> list[Row]:
     return rows
 
 
-def _cpu(ctx: Context) -> list[Row]:
-    import scipy.signal
+def _torch_cpu() -> Any:
+    """PyTorch for the CPU rows, with as many threads as this process may use (OpenBLAS's
+    default too, so both sides get the same cores), or None: it is a benchmark-only extra."""
+    try:
+        import torch
+    except ImportError as exc:
+        print(f"bench_conv: torch CPU rows skipped: torch does not import ({exc})")
+        return None
+    torch.set_num_threads(len(os.sched_getaffinity(0)))
+    return torch
 
-    torch = _torch()
-    rows = []
+
+def _cpu(ctx: Context) -> list[Row]:
+    torch = _torch_cpu()
+    repeat = 5 if ctx.quick else 15
+    label = "N8 C64 56x56 K64 3x3"
     x, w = ctx.random((8, 64, 56, 56)), ctx.random((64, 64, 3, 3))
     geom = conv_geometry(x, w, None, nd=2, stride=1, padding=1, dilation=1, groups=1, op="cpu")
     if torch is not None:
         tx, tw = torch.from_numpy(x), torch.from_numpy(w)
-        vendor_name = "torch CPU conv2d"
+        vendor_name = f"torch CPU conv2d ({torch.get_num_threads()} threads)"
 
         def vendor():
             return torch.nn.functional.conv2d(tx, tw, padding=1).numpy()
@@ -178,10 +192,50 @@ def _cpu(ctx: Context) -> list[Row]:
             view = np.lib.stride_tricks.sliding_window_view(xpad, (3, 3), axis=(2, 3))
             return np.einsum("nchwij,kcij->nkhw", view, w, optimize=True)
 
-    vendor_s = time_it(ctx, vendor, repeat=3 if ctx.quick else 10)
-    ours_s = time_it(ctx, lambda: conv2d(x, w, padding=1), repeat=3 if ctx.quick else 10)
-    rows.append(_row(ctx, "N8 C64 56x56 K64 3x3", "auto", geom, ours_s, vendor_s, vendor_name,
-                     conv2d(x, w, padding=1), vendor()))  # fmt: skip
+    def ours():
+        return conv2d(x, w, padding=1)
+
+    ours_s, vendor_s = paired_time_it(ctx, ours, vendor, repeat=repeat)
+    rows = [_row(ctx, label, "auto", geom, ours_s, vendor_s, vendor_name, ours(), vendor())]
+    if torch is not None:
+        rows.append(_cpu_backward_row(ctx, torch, label, x, w, geom, repeat))
+    rows.append(_cpu_fft_row(ctx))
+    return rows
+
+
+def _cpu_backward_row(ctx, torch, label, x, w, geom, repeat) -> Row:
+    """conv2d_backward (grad_x, grad_weight, grad_bias) against aten's convolution_backward
+    (what torch's autograd runs for conv2d), on the same random grad_out."""
+    g = ctx.random(geom.out_shape)
+    tg, tx, tw = torch.from_numpy(g), torch.from_numpy(x), torch.from_numpy(w)
+
+    def vendor():
+        return torch.ops.aten.convolution_backward(
+            tg, tx, tw, [w.shape[0]], [1, 1], [1, 1], [1, 1], False, [0, 0], 1,
+            [True, True, True],
+        )  # fmt: skip
+
+    def ours():
+        return conv2d_backward(g, x, w, stride=1, padding=1, dilation=1, groups=1)
+
+    ours_s, vendor_s = paired_time_it(ctx, ours, vendor, repeat=repeat)
+    errs = [max_rel_err(a, b.numpy()) for a, b in zip(ours(), vendor(), strict=True)]
+    return Row(
+        op="conv2d",
+        case=f"{label} float32 auto backward (dx, dw, db)",
+        ours_ms=ours_s * 1e3,
+        vendor_ms=vendor_s * 1e3,
+        vendor=f"torch CPU convolution_backward ({torch.get_num_threads()} threads)",
+        rate=2 * _flops(geom) / ours_s / 1e12,  # grad_x and grad_weight: a forward's each
+        unit="TFLOP/s",
+        ceiling=ctx.ceilings.matmul_TFLOPs,
+        max_rel_err=max(errs),
+    )
+
+
+def _cpu_fft_row(ctx: Context) -> Row:
+    import scipy.signal
+
     size = 512 if ctx.quick else 1024
     img, k31 = ctx.random((1, 1, size, size)), ctx.random((1, 1, 31, 31))
     geom = conv_geometry(img, k31, None, nd=2, stride=1, padding="same", dilation=1, groups=1,
@@ -190,12 +244,12 @@ def _cpu(ctx: Context) -> list[Row]:
     def scipy_fft():
         return scipy.signal.correlate(img[0, 0], k31[0, 0], mode="same", method="fft")
 
-    vendor_s = time_it(ctx, scipy_fft, repeat=3 if ctx.quick else 10)
-    ours_s = time_it(ctx, lambda: conv2d(img, k31, padding="same"), repeat=3 if ctx.quick else 10)
-    rows.append(_row(ctx, f"N1 C1 {size}^2 k31", "auto", geom, ours_s, vendor_s,
-                     "scipy.signal.correlate fft", conv2d(img, k31, padding="same"),
-                     scipy_fft()[None, None]))  # fmt: skip
-    return rows
+    def ours():
+        return conv2d(img, k31, padding="same")
+
+    ours_s, vendor_s = paired_time_it(ctx, ours, scipy_fft, repeat=3 if ctx.quick else 10)
+    return _row(ctx, f"N1 C1 {size}^2 k31", "auto", geom, ours_s, vendor_s,
+                "scipy.signal.correlate fft", ours(), scipy_fft()[None, None])  # fmt: skip
 
 
 def run(ctx: Context) -> list[Row]:

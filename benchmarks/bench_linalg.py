@@ -5,10 +5,24 @@ from __future__ import annotations
 
 import numpy as np
 
-from gpumath.linalg import PCA, inv, solve, svd
+from gpumath.linalg import (
+    PCA,
+    cholesky,
+    det,
+    eigh,
+    eigvalsh,
+    inv,
+    lstsq,
+    norm,
+    pinv,
+    qr,
+    slogdet,
+    solve,
+    svd,
+)
 from gpumath.sparse import csr_matrix
 
-from .harness import Context, Row, max_rel_err, time_it
+from .harness import Context, Row, max_rel_err, paired_time_it, time_it
 
 _PCA_COMPONENTS = 50
 _NNZ_PER_ROW = 10
@@ -103,36 +117,65 @@ def _spmv_rows(ctx: Context) -> list[Row]:
 
 
 def _dense_rows(ctx: Context) -> list[Row]:
-    """Overhead of the checked gpumath call over the vendor call (target: within 5%)."""
+    """Overhead of the checked gpumath call over the vendor call (target: within 5%).
+
+    Each pair is timed interleaved call by call on the CPU (a shared 2-core machine drifts by
+    more than 5% between two separate timings); without --quick every dense routine has a
+    CPU row.
+    """
     xp = ctx.xp
     n = (2048 if ctx.quick else 4096) if ctx.on_gpu else (512 if ctx.quick else 1024)
     a = ctx.random((n, n)) + np.float32(2 * np.sqrt(n)) * xp.eye(n, dtype=np.float32)
     b = ctx.random((n,))
+    # (name, ours, vendor, nominal flops / n^3, slow: timed with few repeats)
     cases = [
-        ("inv", lambda: inv(a), lambda: xp.linalg.inv(a), 2 * n**3),
-        ("solve", lambda: solve(a, b), lambda: xp.linalg.solve(a, b), 2 * n**3 // 3),
+        ("inv", lambda: inv(a), lambda: xp.linalg.inv(a), 2, False),
+        ("solve", lambda: solve(a, b), lambda: xp.linalg.solve(a, b), 2 / 3, False),
     ]
     if not ctx.on_gpu:  # a 4096 GPU SVD takes over a second: the PCA row already has one
-        cases.append(("svd", lambda: svd(a), lambda: np.linalg.svd(a), 21 * n**3))
+        cases.append(("svd", lambda: svd(a), lambda: np.linalg.svd(a), 21, True))
+    if not ctx.on_gpu and not ctx.quick:
+        spd = a @ a.T / np.float32(n)
+        rhs = ctx.random((n, 8))
+        unit = a / np.float32(2 * np.sqrt(n))  # determinant near 1: no float32 overflow
+        cases += [
+            ("det", lambda: det(unit), lambda: np.linalg.det(unit), 2 / 3, False),
+            ("slogdet", lambda: slogdet(unit), lambda: np.linalg.slogdet(unit), 2 / 3, False),
+            ("cholesky", lambda: cholesky(spd), lambda: np.linalg.cholesky(spd), 1 / 3, False),
+            ("qr", lambda: qr(a), lambda: np.linalg.qr(a), 8 / 3, True),
+            ("eigh", lambda: eigh(spd), lambda: np.linalg.eigh(spd), 9, True),
+            ("eigvalsh", lambda: eigvalsh(spd), lambda: np.linalg.eigvalsh(spd), 4 / 3, True),
+            ("lstsq", lambda: lstsq(a, rhs), lambda: np.linalg.lstsq(a, rhs), 12, True),
+            ("pinv", lambda: pinv(a), lambda: np.linalg.pinv(a), 23, True),
+            ("norm", lambda: norm(a, 2), lambda: np.linalg.norm(a, 2), 4 / 3, True),
+        ]
     rows = []
-    for name, ours_fn, vendor_fn, flops in cases:
-        repeat = 3 if name == "svd" else None
-        ours = time_it(ctx, ours_fn, repeat=repeat)
-        vendor = time_it(ctx, vendor_fn, repeat=repeat)
-        ours_out, vendor_out = ours_fn(), vendor_fn()
-        if name == "svd":
-            ours_out, vendor_out = ours_out.S, vendor_out.S
+    for name, ours_fn, vendor_fn, per_n3, slow in cases:
+        repeat = (3 if ctx.quick else 5) if slow else None
+        ours, vendor = paired_time_it(ctx, ours_fn, vendor_fn, repeat=repeat)
+        flops = per_n3 * n**3
         rows.append(
             Row(
                 op=f"linalg.{name}",
-                case=f"{n}x{n} float32 (nominal {flops / n**3:.3g} n^3 flop)",
+                case=f"{n}x{n} float32 (nominal {per_n3:.3g} n^3 flop)",
                 ours_ms=ours * 1e3,
                 vendor_ms=vendor * 1e3,
                 vendor=f"{xp.__name__}.linalg.{name}",
                 rate=flops / ours / 1e12,
                 unit="TFLOP/s",
                 ceiling=ctx.ceilings.matmul_TFLOPs,
-                max_rel_err=max_rel_err(ours_out, vendor_out),
+                max_rel_err=max_rel_err(_main(ours_fn()), _main(vendor_fn())),
             )
         )
     return rows
+
+
+def _main(result: object) -> object:
+    """The array a result is compared by: S of an SVD, eigenvalues, Q, x of lstsq..."""
+    if isinstance(result, tuple):
+        if hasattr(result, "S"):
+            return result.S
+        if hasattr(result, "logabsdet"):
+            return result.logabsdet
+        return result[0]
+    return result

@@ -191,3 +191,29 @@ def test_cuda_deterministic_and_unaligned(gpu, rng):
     for a, b, want in zip(first, second, expected, strict=True):
         assert_close(a, want.astype(np.float32), dtype=np.float32)
         assert_close(b, gpu.asnumpy(a), rtol=0)
+
+
+@pytest.mark.parametrize("scale", [1e-25, 1e-18, 1e20, 1e35])
+def test_float32_has_the_range_of_float64_sums(xp, rng, scale):
+    # Squares below ~1e-38 or above ~3e38 do not exist in float32: the norm must still be
+    # right (the float64 accumulation of the docstring), not 0 or inf.
+    host = (rng.standard_normal(2**20 + 9) * scale).astype(np.float32)
+    max_norm = float(np.linalg.norm(host.astype(np.float64))) / 2
+    (clipped,), norm = cn.clip_by_global_norm([xp.asarray(host)], max_norm)
+    (expected,), expected_norm = _reference([host], max_norm)
+    assert_close(norm, np.asarray(expected_norm, dtype=np.float32), like=clipped)
+    assert_close(clipped, expected.astype(np.float32), like=clipped, dtype=np.float32)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_large_sum_is_accurate_and_layouts_agree(xp, rng, dtype):
+    # Within a few roundings of the float32 result (one float32 sum of millions of squares
+    # can lose ~1e-6); an F-ordered and a C-ordered copy of the same values agree.
+    host = (rng.standard_normal((2048, 1031)) + 3).astype(dtype)
+    wide = host.astype(np.float64)
+    want = np.sqrt(np.sum(wide * wide))
+    _, norm = cn.clip_by_global_norm([xp.asarray(host)], 1.0)
+    _, norm_f = cn.clip_by_global_norm([xp.asarray(np.asfortranarray(host))], 1.0)
+    tol = 3e-7 if dtype == np.float32 else 1e-13
+    assert abs(float(norm) / want - 1) < tol
+    assert abs(float(norm_f) / want - 1) < tol

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from gpumath._backend import to_numpy as gm_to_numpy
+from gpumath.ops import _conv_xp
 from gpumath.ops import conv as conv_module
 from gpumath.ops._conv_args import conv_geometry
 from gpumath.ops._conv_cuda import unsupported_reason
@@ -192,6 +193,41 @@ def test_cupy_window_view_equals_sliding_window_view(rng, case):
     expect = _windows(xpad, geom, np)
     got = strided_windows(xpad, geom, np.lib.stride_tricks.as_strided)
     np.testing.assert_array_equal(got, expect)
+
+
+# Shapes where the NumPy path leaves the first spatial axis out of the im2col matrix
+# (_conv_rows): stride 1 along it, and tall enough that few padded rows are computed.
+ROWS_CASES = [
+    ((2, 6, 31, 9), (4, 3, 3, 2), {"padding": (2, 1), "groups": 2, "dilation": (2, 1)}),
+    ((2, 4, 30, 10), (4, 4, 5, 3), {"stride": (1, 2), "padding": 2}),
+    ((2, 4, 17, 7), (4, 1, 3, 3), {"padding": 1, "groups": 4}),  # depthwise
+    ((1, 5, 24, 9), (3, 5, 4, 2), {"padding": "same"}),  # even kernel: asymmetric "same"
+    ((1, 3, 20, 7, 8), (5, 3, 3, 3, 3), {"padding": 1}),
+    ((1, 2, 20, 12, 12), (2, 2, 2, 3, 1), {"stride": (1, 2, 3), "dilation": (3, 1, 2)}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", ROWS_CASES, ids=range(len(ROWS_CASES)))
+def test_first_axis_rows_path_matches_scipy(rng, dtype, case):
+    xs, ws, kw = case
+    nd = len(xs) - 2
+    x, w, b = _data(rng, xs, ws, dtype)
+    geom = conv_geometry(x, w, b, nd=nd, op="t", **{
+        "stride": 1, "padding": 0, "dilation": 1, "groups": 1, **kw})  # fmt: skip
+    assert _conv_xp.rows_fit(geom)
+    forward, backward = (conv2d, conv_module.conv2d_backward) if nd == 2 else (
+        conv3d, conv_module.conv3d_backward)  # fmt: skip
+    out = forward(x, w, b, algorithm="implicit_gemm", **kw)
+    assert out.dtype == dtype and out.flags.c_contiguous
+    assert_close(out, reference_conv(x, w, b, **kw), rtol=RTOL[dtype], dtype=dtype)
+    # The backward pass runs the same path (grad_x is a forward convolution): adjoints.
+    g = rng.standard_normal(out.shape)
+    gx, gw, _ = backward(g.astype(dtype), x, w, algorithm="implicit_gemm", **kw)
+    y64 = reference_conv(x, w, **kw)
+    scale = np.linalg.norm(y64) * np.linalg.norm(g)
+    for a, ga in ((x, gx), (w, gw)):
+        assert abs(np.vdot(y64, g) - np.vdot(a.astype(np.float64), ga)) <= RTOL[dtype] * scale
 
 
 def test_auto_rule():

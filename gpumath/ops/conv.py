@@ -5,7 +5,8 @@
 * CUDA (CuPy arrays): ``"direct"`` and ``"implicit_gemm"`` are our kernels
   (kernels/conv.cu), ``"fft"`` is cuFFT through ``cupy.fft``;
 * CPU (NumPy arrays): ``"direct"`` and ``"implicit_gemm"`` both run im2col (a strided view,
-  one copy) and one BLAS GEMM per group, ``"fft"`` runs ``numpy.fft``;
+  one copy) and one BLAS GEMM per group, at stride 1 along the first spatial axis with that
+  axis left out of the copy (``_conv_xp._conv_rows``), ``"fft"`` runs ``numpy.fft``;
 * both: ``"winograd"`` (2-D 3x3, stride 1, dilation 1) is array code, transforms plus one
   batched GEMM (cuBLAS / BLAS), in _conv_winograd.py.
 
