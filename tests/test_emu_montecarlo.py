@@ -67,9 +67,7 @@ def reference_block_counts(seed, n_points, grid, block):
         (w1 >> s(10), (w1 >> s(31)) | (w2 << s(1))),  # [42, 63) and [63, 84)
         ((w2 >> s(20)) | (w3 << s(12)), w3 >> s(9)),  # [84, 105) and [105, 126)
     ]
-    hits = sum(
-        _inside(fx, fy) * (3 * i + s(j) < s(n_points)) for j, (fx, fy) in enumerate(points)
-    )
+    hits = sum(_inside(fx, fy) * (3 * i + s(j) < s(n_points)) for j, (fx, fy) in enumerate(points))
     owner = (np.arange(n_blocks) % (grid * block)) // block
     counts = np.zeros(grid, dtype=np.uint64)
     np.add.at(counts, owner, hits)
@@ -158,4 +156,3 @@ def test_estimate_pi_kernel_flushes_its_32_bit_count(chunk):
         defines={"GM_PI_CHUNK": f"{chunk}u"},
     )
     np.testing.assert_array_equal(counts, reference_block_counts((5, 6, 7, 8), n, grid, block))
-

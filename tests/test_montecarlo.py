@@ -248,3 +248,13 @@ def test_bad_input_raises_clear_errors(xp):
     for call, message in cases:
         with pytest.raises(ValueError, match=message):
             call()
+
+
+@pytest.mark.parametrize("module", ["_integrate", "_mcmc", "_pi"])
+def test_docstring_examples(module):
+    # _mcmc's includes the Bayesian logistic-regression posterior (r_hat < 1.01).
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"gpumath.montecarlo.{module}"))
+    assert result.attempted > 0 and result.failed == 0

@@ -66,6 +66,53 @@ def test_cpu_stream_is_numpy_default_rng():
     np.testing.assert_array_equal(ours.poisson(3.0, size=5), ref.poisson(3.0, size=5))
 
 
+def test_cpu_float64_normal_and_uniform_are_numpys_own():
+    ours, ref = default_rng(9, device="cpu"), np.random.default_rng(9)
+    np.testing.assert_array_equal(ours.normal(1.5, 0.2, size=7), ref.normal(1.5, 0.2, size=7))
+    np.testing.assert_array_equal(ours.uniform(-1, 3, size=7), ref.uniform(-1, 3, size=7))
+    loc = np.array([0.0, 5.0])
+    np.testing.assert_array_equal(ours.normal(loc, 2.0, (3, 2)), ref.normal(loc, 2.0, (3, 2)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_scaled_draws_are_the_unit_draws_scaled(xp, dtype):
+    # normal, uniform and exponential apply loc and scale to the unit draw of the same
+    # stream (on a GPU in one fused in-place pass): scalar and array parameters, both dtypes.
+    dev, n = _device(xp), 1000
+    tol = 4 * float(np.finfo(dtype).eps)  # one rounding of z*s+l (fused or not) and of (h-l)
+    loc = xp.asarray(np.linspace(-3.0, 3.0, 4), dtype=dtype)
+    cases = [
+        (
+            lambda g: g.normal(2.5, 0.02, n, dtype=dtype),
+            lambda g: g.standard_normal(n, dtype),
+            0.02,
+            2.5,
+        ),
+        (
+            lambda g: g.normal(loc, 3.0, (n, 4), dtype=dtype),
+            lambda g: g.standard_normal((n, 4), dtype),
+            3.0,
+            loc,
+        ),
+        (lambda g: g.uniform(-1.0, 1.0, n, dtype=dtype), lambda g: g.random(n, dtype), 2.0, -1.0),
+        (
+            lambda g: g.uniform(loc, 4.0, (n, 4), dtype=dtype),
+            lambda g: g.random((n, 4), dtype),
+            4.0 - loc,
+            loc,
+        ),
+    ]
+    for draw, unit, scale, shift in cases:
+        got = draw(default_rng(21, device=dev))
+        assert got.dtype == dtype and gpumath.device_of(got) == dev
+        expect = _host(unit(default_rng(21, device=dev))).astype(np.float64)
+        expect = expect * _host(xp.asarray(scale)) + _host(xp.asarray(shift))
+        np.testing.assert_allclose(_host(got), expect, rtol=tol, atol=tol * 4)
+    ex = default_rng(21, device=dev).exponential(0.5, n, dtype=dtype)
+    unit = default_rng(21, device=dev).exponential(1.0, n, dtype=dtype)
+    np.testing.assert_allclose(_host(ex), 0.5 * _host(unit), rtol=tol)
+
+
 METHODS = {
     "random": lambda g: g.random(50),
     "uniform": lambda g: g.uniform(-2, 3, size=50),
@@ -250,3 +297,12 @@ def test_arrays_from_another_device_are_refused(gpu):
     h = default_rng(0, device="cuda")
     with pytest.raises(TypeError, match="`loc` lives on cpu but the generator on cuda:0"):
         h.normal(np.zeros(3))
+
+
+@pytest.mark.parametrize("module", ["_generator", "_sampling"])
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"gpumath.random.{module}"))
+    assert result.attempted > 0 and result.failed == 0

@@ -14,6 +14,8 @@ from hypothesis.extra import numpy as hnp
 from gpumath.testing import assert_close
 
 stats = importlib.import_module("gpumath.stats.descriptive")
+blocked = importlib.import_module("gpumath.stats._blocked")
+moments = importlib.import_module("gpumath.stats._moments")
 
 FLOATS = [np.float32, np.float64]
 AXES = [None, 0, 1, (0, 2), -1]
@@ -115,7 +117,74 @@ def test_large_offset_float64(xp, rng, offset):
     assert_close(d.variance, ref.variance, rtol=1e-10)
     assert_close(d.skewness, ref.skewness, rtol=1e-10)
     assert_close(d.kurtosis, ref.kurtosis, rtol=1e-10)
-    assert_close(d.mean - offset, ref.mean, rtol=1e-7)  # one rounding of a number near 1e8
+    # The mean itself is a number near the offset: one rounding there (half an ulp of 3e9 is
+    # 1e-7 of a noise mean near 2, which an rtol of 1e-7 on `mean - offset` missed in 2% of
+    # seeds); the reference offset + mean adds another. 4 eps relative is 2.8 ulps.
+    assert_close(d.mean, offset + ref.mean, rtol=4 * np.finfo(np.float64).eps)
+
+
+@pytest.mark.parametrize("offset", [1e8, -3e9])
+@pytest.mark.parametrize(
+    "shape, axis",
+    [((300_000,), None), ((100_000, 3), 0), ((600, 3, 500), (1, 2)), ((600, 500), None)],
+)
+def test_large_offset_large_arrays(xp, rng, offset, shape, axis):
+    # Arrays this large take the cache-blocked sums on the CPU (gpumath.stats._blocked),
+    # accumulated block by block or joined slice by slice: as accurate as the whole-array sums.
+    host = offset + rng.standard_gamma(2.0, shape)
+    noise = host - offset  # exact (Sterbenz)
+    axes = tuple(range(len(shape))) if axis is None else axis
+    if xp is np:
+        shift = host.mean(axis=axes, keepdims=True)
+        assert blocked.blocked_sums(
+            host, shift, moments.normalize_axes(axis, host.ndim), (1, 2, 3, 4), True
+        )
+    x = xp.asarray(host)
+    flat = noise.reshape(-1) if axis is None else noise
+    ref_axis = 0 if axis is None else axis
+    assert_close(stats.var(x, axis=axis, ddof=1), np.var(noise, axis=axis, ddof=1), rtol=1e-10)
+    assert_close(
+        stats.moment(x, order=3, axis=axis), scipy.stats.moment(flat, 3, axis=ref_axis), rtol=1e-9
+    )
+    d = stats.describe(x, axis=axis)
+    ref = scipy.stats.describe(flat, axis=ref_axis)
+    assert_close(d.variance, ref.variance, rtol=1e-10)
+    assert_close(d.skewness, ref.skewness, rtol=1e-9)
+    assert_close(d.kurtosis, ref.kurtosis, rtol=1e-9)
+    assert_close(d.minmax[0], np.min(host, axis=axis), rtol=0)
+    assert_close(d.minmax[1], np.max(host, axis=axis), rtol=0)
+
+
+def test_blocked_variance_skips_the_shift_sum_only_where_negligible(rng):
+    # NumPy path, blocked: sum(x - shift) (the shift correction) is summed only where
+    # ((n + 1) eps)**2 (1 + mean**2 / var) > eps: here for the offset 1e8, not for 3.
+    n = 300_000
+    for offset, skipped in [(3.0, True), (1e8, False)]:
+        host = offset + rng.standard_gamma(2.0, n)
+        noise = host - offset  # exact
+        s1, s2 = blocked.variance_sums(host, np.mean(host, keepdims=True), (0,), n)
+        assert (float(s1) == 0.0) is skipped
+        assert_close(stats.var(host, ddof=1), np.var(noise, ddof=1), rtol=1e-13)
+        assert_close(stats.std(host[:, None], axis=0), np.std(noise[:, None], axis=0), rtol=1e-13)
+
+
+def test_cov_skips_the_mean_correction_only_where_provably_negligible(rng):
+    # NumPy path: the n u u^T correction (u: rounding error of the mean) is skipped where
+    # ((n + 1) eps)**2 (1 + mean**2 / var) <= eps. For n = 5000 that allows |mean| / sd up to
+    # 1.3e4: at 1e4 (skipped) and 1e9 (corrected) both must match the exact covariance.
+    for offset, skipped in [(0.0, True), (1e4, True), (1e9, False)]:
+        host = offset + rng.standard_gamma(2.0, (5000, 3))
+        noise = host - offset  # exact
+        data = host.T
+        mean = data.mean(axis=1, keepdims=True)
+        centred = data - mean
+        gram = centred @ centred.T
+        assert stats._mean_error_negligible(mean, gram, 5000, np) is skipped
+        assert_close(stats.cov(host, rowvar=False), np.cov(noise, rowvar=False), rtol=1e-12)
+    flat = np.ones((2, 5000))  # zero variance: never skipped (the bound is infinite)
+    assert not stats._mean_error_negligible(
+        flat.mean(axis=1, keepdims=True), 0 * flat[:, :2], 5000, np
+    )
 
 
 def test_large_offset_float32(xp, rng):
@@ -278,3 +347,22 @@ def test_property_matches_scipy_on_host(host, offset):
     assert np.isclose(float(stats.std(host)), scale, rtol=1e-8)
     assert np.isclose(float(stats.skew(host)), scipy.stats.skew(flat), rtol=1e-6, atol=1e-6)
     assert np.isclose(float(stats.kurtosis(host)), scipy.stats.kurtosis(flat), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "descriptive",
+        "_bootstrap",
+        "_order",
+        "_running",
+        "_dist_continuous",
+        "_dist_discrete",
+        "_dist_multivariate",
+    ],
+)
+def test_docstring_examples(module):
+    import doctest
+
+    result = doctest.testmod(importlib.import_module(f"gpumath.stats.{module}"))
+    assert result.attempted > 0 and result.failed == 0

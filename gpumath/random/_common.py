@@ -70,3 +70,15 @@ def on_device(method: Callable) -> Callable:
         return np.asarray(result) if isinstance(result, np.generic) else result
 
     return wrapper
+
+
+@functools.cache
+def scale_shift_kernel() -> Any:
+    """``z = z * scale + shift`` in place as one CuPy elementwise kernel (built on first GPU
+    use: ``import gpumath`` never imports CuPy). ``T`` is fixed by the output ``z``; the
+    parameters must be NumPy scalars or CuPy arrays of that same dtype, broadcasting to ``z``."""
+    import cupy
+
+    return cupy.ElementwiseKernel(
+        "T scale, T shift", "T z", "z = z * scale + shift", "gm_random_scale_shift"
+    )

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .._backend import device_of, get_device, is_cupy_array, use_device
-from ._common import Size, as_shape, check_scalar, float_dtype, on_device
+from ._common import Size, as_shape, check_scalar, float_dtype, on_device, scale_shift_kernel
 from ._sampling import SamplingMethods
 
 __all__ = ["Generator", "default_rng"]
@@ -80,6 +80,29 @@ class Generator(SamplingMethods):
                 )
         return self._xp.asarray(value, dtype=dtype)
 
+    def _param(self, value: Any, name: str, dtype: np.dtype) -> Any:
+        """A float parameter: Python and NumPy scalars as a NumPy scalar of ``dtype`` (passed
+        to the GPU by value, no host-to-device copy), anything else as an array of ``dtype``
+        on this device."""
+        if isinstance(value, int | float | np.integer | np.floating):
+            return dtype.type(value)
+        return self._arr(value, name, dtype)
+
+    def _scale_shift(self, draw: Any, scale: Any, shift: Any) -> Any:
+        """``draw * scale + shift`` in place (``scale``/``shift`` from :meth:`_param`).
+
+        On a GPU one fused elementwise pass: drawing is bound by memory traffic, so every
+        extra pass over ``draw`` costs about as much as the draw itself. On the CPU, NumPy's
+        in-place multiply and add, skipping an identity scale or a zero shift.
+        """
+        if self.device != "cpu":
+            return scale_shift_kernel()(scale, shift, draw)
+        if not (np.ndim(scale) == 0 and scale == 1):
+            draw *= scale
+        if not (np.ndim(shift) == 0 and shift == 0):
+            draw += shift
+        return draw
+
     # ------------------------------------------------------------------ uniform
 
     @on_device
@@ -108,11 +131,14 @@ class Generator(SamplingMethods):
         """
         dtype = float_dtype(dtype, low, high)
         shape = as_shape(size, low, high)
-        lo, hi = self._arr(low, "low", dtype), self._arr(high, "high", dtype)
+        if self.device == "cpu" and dtype == np.float64:  # NumPy's own: low + (high - low) * u
+            lo, hi = self._arr(low, "low"), self._arr(high, "high")  # refuses GPU arrays
+            return np.asarray(self._gen.uniform(lo, hi, shape))
+        lo, hi = self._param(low, "low", dtype), self._param(high, "high", dtype)
+        if not (isinstance(lo, np.generic) and isinstance(hi, np.generic)):
+            lo, hi = self._arr(lo, "low", dtype), self._arr(hi, "high", dtype)
         u = self.random(shape, dtype=dtype)  # already the broadcast shape: scale in place
-        u *= hi - lo
-        u += lo
-        return u
+        return self._scale_shift(u, hi - lo, lo)
 
     @on_device
     def integers(
@@ -185,10 +211,12 @@ class Generator(SamplingMethods):
         check_scalar(scale, "scale", lambda s: s >= 0, ">= 0")
         dtype = float_dtype(dtype, loc, scale)
         shape = as_shape(size, loc, scale)
+        if self.device == "cpu" and dtype == np.float64:  # NumPy's own: loc + scale * z
+            mu, sigma = self._arr(loc, "loc"), self._arr(scale, "scale")  # refuses GPU arrays
+            return np.asarray(self._gen.normal(mu, sigma, shape))
+        sigma, mu = self._param(scale, "scale", dtype), self._param(loc, "loc", dtype)
         z = self.standard_normal(shape, dtype=dtype)  # already the broadcast shape
-        z *= self._arr(scale, "scale", dtype)
-        z += self._arr(loc, "loc", dtype)
-        return z
+        return self._scale_shift(z, sigma, mu)
 
     @on_device
     def exponential(self, scale: Any = 1.0, size: Size = None, dtype: Any = None) -> Any:
@@ -204,8 +232,7 @@ class Generator(SamplingMethods):
         dtype = float_dtype(dtype, scale)
         shape = as_shape(size, scale)
         draw = self._xp.asarray(self._gen.standard_exponential(shape, dtype=dtype))
-        draw *= self._arr(scale, "scale", dtype)
-        return draw
+        return self._scale_shift(draw, self._param(scale, "scale", dtype), dtype.type(0))
 
     @on_device
     def gamma(self, shape: Any, scale: Any = 1.0, size: Size = None, dtype: Any = None) -> Any:
@@ -224,8 +251,7 @@ class Generator(SamplingMethods):
         out_shape = as_shape(size, shape, scale)
         k = self._arr(shape, "shape", np.float64)
         draw = self._xp.asarray(self._gen.standard_gamma(k, size=out_shape, dtype=dtype))
-        draw *= self._arr(scale, "scale", dtype)
-        return draw
+        return self._scale_shift(draw, self._param(scale, "scale", dtype), dtype.type(0))
 
     @on_device
     def beta(self, a: Any, b: Any, size: Size = None, dtype: Any = None) -> Any:

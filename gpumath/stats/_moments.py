@@ -30,8 +30,9 @@ from typing import Any
 import numpy as np
 
 from .. import _kernels
-from .._backend import array_namespace
+from .._backend import array_namespace, is_numpy_namespace
 from .._validate import check_array, check_real_dtype
+from ._blocked import blocked_sums, variance_sums
 
 __all__ = [
     "Moments",
@@ -150,28 +151,48 @@ def moments_xp(
     n = count(tuple(x.shape), axes)
     kept = tuple(s for i, s in enumerate(x.shape) if i not in axes)
     shift = xp.mean(x, axis=axes, keepdims=True)
-    d = x - shift
     origin = xp.reshape(shift, kept)
-    s1 = xp.sum(d, axis=axes)
+    sums = None
+    if is_numpy_namespace(xp) and order == 2 and not minmax:
+        sums = variance_sums(x, shift, axes, n)
+    elif is_numpy_namespace(xp):
+        sums = blocked_sums(x, shift, axes, tuple(range(1, order + 1)), minmax)
+    if sums is None:  # CuPy, or NumPy data too small to block
+        sums = _whole_sums(x, shift, axes, xp, order, minmax)
+    s1, s2 = sums[0], sums[1]
     u = s1 / n
-    if order == 2 and not minmax:
-        # Square in place, but keep the shift correction: the error of the shift enters m2
-        # as n*u**2, and NumPy's strided mean along a leading axis is a sequential sum,
-        # whose error on data offset by 3e9 made that term 1e-10 of the variance.
-        d *= d
-        return Moments(n, u, xp.sum(d, axis=axes) - s1 * u, origin=origin)
-    d2 = d * d
-    s2 = xp.sum(d2, axis=axes)
     m3 = m4 = lo = hi = None
     if order >= 3:
-        s3 = xp.sum(d2 * d, axis=axes)
+        s3 = sums[2]
         m3 = s3 - 3 * u * s2 + 2 * u * u * s1
     if order >= 4:
-        s4 = xp.sum(d2 * d2, axis=axes)
-        m4 = s4 - 4 * u * s3 + 6 * u * u * s2 - 3 * u * u * u * s1
+        m4 = sums[3] - 4 * u * s3 + 6 * u * u * s2 - 3 * u * u * u * s1
     if minmax:
-        lo, hi = xp.min(x, axis=axes), xp.max(x, axis=axes)
+        lo, hi = sums[-2], sums[-1]
+    # The shift correction stays even for the variance: the error of the shift enters m2
+    # as n*u**2, and NumPy's strided mean along a leading axis is a sequential sum, whose
+    # error on data offset by 3e9 made that term 1e-10 of the variance.
     return Moments(n, u, s2 - s1 * u, m3, m4, lo, hi, origin=origin)
+
+
+def _whole_sums(
+    x: Any, shift: Any, axes: tuple[int, ...], xp: Any, order: int, minmax: bool
+) -> list[Any]:
+    """:func:`~gpumath.stats._blocked.blocked_sums` as whole-array expressions (GPU, small
+    arrays): ``[s1, .., s_order]`` plus min and max where ``minmax``."""
+    d = x - shift
+    sums = [xp.sum(d, axis=axes)]
+    if order == 2:
+        d *= d  # in place: d itself is not needed again
+        sums.append(xp.sum(d, axis=axes))
+    else:
+        d2 = d * d
+        sums += [xp.sum(d2, axis=axes), xp.sum(d2 * d, axis=axes)]
+        if order >= 4:
+            sums.append(xp.sum(d2 * d2, axis=axes))
+    if minmax:
+        sums += [xp.min(x, axis=axes), xp.max(x, axis=axes)]
+    return sums
 
 
 def merge(a: Moments, b: Moments, xp: Any) -> Moments:

@@ -1,0 +1,100 @@
+"""Cache-blocked power sums for the NumPy path of :func:`~gpumath.stats._moments.moments_xp`.
+
+The corrected two-pass record needs ``sum(d**p)`` for ``d = x - shift``. Written as whole-array
+NumPy expressions, every ``d``, ``d**2``, ... is a fresh temporary as large as ``x``: on the
+CPU the time goes to allocating (page faults) and streaming those through memory, and the
+extra sum of ``d`` the shift correction needs would make ``var`` slower than ``numpy.var``.
+Here ``x`` is walked in blocks of about ``BLOCK`` values along its first axis with two
+cache-resident scratch buffers, so ``x`` is read from memory once (after the mean) and nothing
+of its size is allocated. The sums are the same up to rounding: pairwise within a block,
+added block by block.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["BLOCK", "blocked_sums", "variance_sums"]
+
+BLOCK = 1 << 15  # values per block: 256 KiB of float64, two buffers well inside L2
+
+
+def blocked_sums(
+    x: np.ndarray,
+    shift: np.ndarray,
+    axes: tuple[int, ...],
+    powers: tuple[int, ...],
+    minmax: bool,
+) -> list[np.ndarray] | None:
+    """``[sum((x - shift)**p) for p in powers]`` over ``axes``, plus min and max where
+    ``minmax``, all of the kept shape; None where blocking does not apply (a small ``x``, or
+    slices along axis 0 larger than a block), and the caller sums whole arrays.
+
+    ``powers``: ``(1,)``, ``(2,)`` or ``(1, 2, .., order)``. ``shift`` has ``x``'s rank with
+    length-one reduced axes (``keepdims=True``).
+    """
+    if x.size < 8 * BLOCK:
+        return None
+    if len(axes) == x.ndim > 1:  # a full reduction: walk the values as one flat axis
+        if not x.flags.c_contiguous:
+            return None
+        x, shift, axes = x.reshape(-1), shift.reshape(1), (0,)
+    length = x.shape[0]
+    per_row = x.size // length
+    if per_row > BLOCK:
+        return None
+    step = max(1, BLOCK // per_row)
+    along = 0 in axes  # blocks of one slice to accumulate, or of different slices to join
+    top = max(powers)
+    buffer = np.empty((min(step, length), *x.shape[1:]), dtype=x.dtype)
+    square = np.empty_like(buffer) if top >= 3 else buffer  # d**2 in place when d is done
+    parts = []
+    for start in range(0, length, step):
+        stop = min(start + step, length)
+        block = x[start:stop]
+        d = np.subtract(block, shift if along else shift[start:stop], out=buffer[: stop - start])
+        sums = [d.sum(axis=axes)] if 1 in powers else []
+        if top >= 2:
+            d2 = np.multiply(d, d, out=square[: stop - start])
+            sums.append(d2.sum(axis=axes))
+        if top >= 3:
+            sums.append(np.multiply(d2, d, out=d).sum(axis=axes))  # d is no longer needed
+        if top >= 4:
+            sums.append(np.multiply(d2, d2, out=d2).sum(axis=axes))
+        if minmax:
+            sums += [block.min(axis=axes), block.max(axis=axes)]
+        parts.append(sums)
+    columns = list(zip(*parts, strict=True))
+    if not along:
+        return [np.concatenate(column, axis=0) for column in columns]
+    totals = [np.sum(np.stack(column), axis=0) for column in columns[: len(powers)]]
+    if minmax:
+        totals += [np.min(np.stack(columns[-2]), axis=0), np.max(np.stack(columns[-1]), axis=0)]
+    return totals
+
+
+def variance_sums(
+    x: np.ndarray, shift: np.ndarray, axes: tuple[int, ...], n: int
+) -> list[np.ndarray] | None:
+    """``[s1, s2]`` of :func:`blocked_sums` for a variance, with ``s1`` summed only where
+    it can matter (None where blocking does not apply).
+
+    ``s1 = n u`` carries the rounding error ``u`` of the shift (the mean), and corrects the
+    variance sum by ``n u**2``. Summed in any order, ``|u| <= (n + 1) eps sqrt(var +
+    mean**2)``, so where ``((n + 1) eps)**2 (1 + mean**2 / var) <= eps`` the correction is
+    below one rounding of ``s2``, and its sum (a quarter of the work of a block) is skipped.
+    Elsewhere (data far from zero, large float32 data) a second walk sums it.
+    """
+    found = blocked_sums(x, shift, axes, (2,), False)
+    if found is None:
+        return None
+    s2 = found[0]
+    var = s2 / n
+    eps = float(np.finfo(x.dtype).eps)
+    with np.errstate(divide="ignore", invalid="ignore"):  # inf or NaN: never skipped
+        worst = float(np.max((var + np.reshape(shift, np.shape(var)) ** 2) / var))
+    if math.isfinite(worst) and ((n + 1) * eps) ** 2 * worst <= eps:
+        return [np.zeros_like(s2), s2]
+    return [blocked_sums(x, shift, axes, (1,), False)[0], s2]
