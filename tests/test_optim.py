@@ -243,6 +243,88 @@ def test_lbfgs_iterations_within_1_2x_scipy_on_1000d_rosenbrock():
     assert_close(ours.x, np.ones(1000), rtol=1e-5)
 
 
+def _two_loop(pairs, g):
+    """Nocedal & Wright Algorithm 7.4 (H0 = s.y / y.y of the newest pair), NumPy float64."""
+    q, alphas = g.copy(), []
+    for s, y in reversed(pairs):
+        a = (s @ q) / (s @ y)
+        q -= a * y
+        alphas.append(a)
+    s, y = pairs[-1]
+    r = q * (s @ y) / (y @ y)
+    for (s, y), a in zip(pairs, reversed(alphas), strict=True):
+        r += s * (a - (y @ r) / (s @ y))
+    return -r
+
+
+def _lbfgs_state(xp, memory):
+    from types import SimpleNamespace
+
+    from gpumath._backend import array_namespace
+    from gpumath.optim._lbfgs import LBFGS
+
+    problem = SimpleNamespace(xp=array_namespace(xp.zeros(1)))
+    return LBFGS(problem, None, {"memory": memory})
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_lbfgs_compact_form_equals_the_two_loop_recursion(xp, rng, dtype):
+    n, memory = 40, 5
+    A = rng.standard_normal((n, n))
+    A = A @ A.T / n + np.diag(rng.uniform(0.1, 10.0, n))  # curvature over two decades
+    state = _lbfgs_state(xp, memory)
+    g = rng.standard_normal(n).astype(dtype)
+    assert_close(state.next(None, xp.asarray(g)), -g, like=xp.asarray(g))
+    pairs = []
+    for _ in range(2 * memory + 2):  # past `memory`: the oldest pairs are dropped
+        s = rng.standard_normal(n).astype(dtype)
+        y = (A @ s).astype(dtype)
+        state.observe(xp.asarray(s), xp.asarray(y), None, None)
+        pairs = (pairs + [(s.astype(np.float64), y.astype(np.float64))])[-memory:]
+        g = rng.standard_normal(n).astype(dtype)
+        d = state.next(None, xp.asarray(g))
+        assert d.dtype == dtype and state.k == len(pairs)
+        rtol = 1e-4 if dtype == np.float32 else 1e-11
+        assert_close(d, _two_loop(pairs, g.astype(np.float64)), rtol=rtol, dtype=dtype)
+
+
+def test_lbfgs_pair_without_curvature_is_a_no_op(xp, rng):
+    n = 12
+    state = _lbfgs_state(xp, 4)
+    good = []
+    for i in range(3):
+        s = rng.standard_normal(n)
+        y = s * rng.uniform(0.5, 2.0, n)
+        if i == 1:  # s.y < 0: the two-loop's 1 / s.y would flip the direction's sign
+            state.observe(xp.asarray(s), xp.asarray(-s), None, None)
+        state.observe(xp.asarray(s), xp.asarray(y), None, None)
+        good.append((s, y))
+    g = rng.standard_normal(n)
+    assert_close(state.next(None, xp.asarray(g)), _two_loop(good, g), rtol=1e-11)
+    state.reset()
+    assert_close(state.next(None, xp.asarray(g)), -g)
+
+
+@pytest.mark.parametrize("memory", [1, 3])
+def test_lbfgs_short_memory_matches_scipy_minimum(xp, rng, memory):
+    A = rng.standard_normal((30, 8))
+    b = rng.standard_normal(30)
+
+    def fg(x):
+        r = A @ x - b
+        return 0.5 * (r @ r) + 0.25 * ((x * x) @ (x * x)), A.T @ r + x**3
+
+    x0 = xp.asarray(rng.standard_normal(8))
+    res = optim.minimize(fg, x0, jac=True, method="lbfgs", tol=1e-10, options={"memory": memory})
+    start = np.asarray(x0.get() if hasattr(x0, "get") else x0)
+    ref = so.minimize(fg, start, jac=True, method="BFGS").x
+    for _ in range(3):  # polish SciPy's minimum with Newton steps (strictly convex)
+        ref = ref - np.linalg.solve(A.T @ A + np.diag(3 * ref**2), fg(ref)[1])
+    assert res.success and res.nit > memory, (res.message, res.nit)
+    assert np.max(np.abs(fg(ref)[1])) <= 1e-12
+    assert_close(res.x, ref, rtol=1e-6, like=x0)
+
+
 def test_newton_converges_in_one_step_on_a_strictly_convex_quadratic(rng):
     A = rng.standard_normal((6, 6))
     A = A @ A.T + 6 * np.eye(6)

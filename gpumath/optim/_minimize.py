@@ -3,8 +3,11 @@
 First-order methods (``gd``, ``momentum``, ``adam``) never read the device inside the loop
 except every ``check_every`` iterations (``options``), when the gradient norm is fetched.
 The line-search methods (``lbfgs``, ``bfgs``, ``cg``, ``newton``) decide each step on host
-numbers: every function evaluation fetches ``f``, ``g . d`` and ``max |g|`` in one copy.
-Their other state (L-BFGS pairs, the BFGS inverse Hessian, CG's beta) stays on the device.
+numbers, and these are their only reads of the device: per iteration the slope ``g . d``
+(the descent test and the first trial step need it before any evaluation), and per function
+evaluation ``f``, ``g . d`` and ``max |g|`` in one copy (the strong-Wolfe tests and the
+stopping rule). Their other state (L-BFGS pairs and small matrices, the BFGS inverse
+Hessian, CG's beta) stays on the device.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .. import autodiff as ad
-from .._backend import to_numpy
+from .._backend import is_numpy_namespace, to_numpy
 from ..autodiff._core import namespace
 
 __all__ = ["METHODS", "OptimizeResult", "minimize"]
@@ -68,12 +71,10 @@ class _Problem:
         return self.xp.asarray(f), self.xp.reshape(self.xp.asarray(g), (-1,))
 
 
-def _dot(a: Any, b: Any, xp: Any) -> Any:
-    return xp.sum(a * b)
-
-
 def _host(xp: Any, *scalars: Any) -> list[float]:
-    """Several device scalars in one device-to-host copy."""
+    """Several device scalars in one device-to-host copy (NumPy's are read directly)."""
+    if is_numpy_namespace(xp):
+        return [float(s) for s in scalars]
     return [
         float(v) for v in to_numpy(xp.stack([xp.asarray(s, dtype=xp.float64) for s in scalars]))
     ]

@@ -9,8 +9,9 @@ from typing import Any
 from array_api_compat import device as _device
 
 from .. import autodiff as ad
+from ._lbfgs import LBFGS
 from ._linesearch import strong_wolfe
-from ._minimize import OptimizeResult, _dot, _host, _Problem, finish, progress
+from ._minimize import OptimizeResult, _host, _Problem, finish, progress
 
 __all__ = ["run_line_search_method"]
 
@@ -48,11 +49,11 @@ def run_line_search_method(
         if nit >= maxiter:
             return finish(problem, x, f, g, nit, False, "maximum number of iterations")
         d = direction.next(x, g)
-        (slope,) = _host(xp, _dot(g, d, xp))
+        (slope,) = _host(xp, g @ d)
         if not slope < 0:  # not a descent direction: fall back to steepest descent
             direction.reset()
             d = -g
-            (slope,) = _host(xp, -_dot(g, g, xp))
+            (slope,) = _host(xp, -(g @ g))
         alpha0 = direction.first_step(nit, slope, prev_slope, alpha_prev, gnorm, xp, g)
         # A step whose promised decrease is below the rounding of f cannot lower f: x is a
         # minimiser to machine precision even when `tol` asks more of the gradient than the
@@ -64,7 +65,7 @@ def run_line_search_method(
         def evaluate(a: float, x: Any = x, d: Any = d) -> tuple[float, float, Any]:
             x_new = x + d * a
             f_new, g_new = problem.value_grad(x_new)
-            fv, dv, gn = _host(xp, f_new, _dot(g_new, d, xp), xp.max(xp.abs(g_new)))
+            fv, dv, gn = _host(xp, f_new, g_new @ d, xp.max(xp.abs(g_new)))
             return fv, dv, (x_new, f_new, g_new, gn)
 
         search = strong_wolfe(evaluate, fh, slope, alpha0, c1=c1, c2=c2)
@@ -81,83 +82,42 @@ def run_line_search_method(
             return finish(problem, x, f, g, nit, False, "line search failed (strong Wolfe)")
 
 
-class _LBFGS:
-    """Two-loop recursion over the last ``memory`` pairs, kept on the device."""
-
-    def __init__(self, problem: _Problem, hess: Any, opts: dict[str, Any]) -> None:
-        self.memory = int(opts.pop("memory", 10))
-        if self.memory <= 0:
-            raise ValueError(f"`memory` must be a positive int; got {self.memory!r}")
-        self.xp = problem.xp
-        self.pairs: list[tuple[Any, Any, Any]] = []
-
-    def reset(self) -> None:
-        self.pairs.clear()
-
-    def next(self, x: Any, g: Any) -> Any:
-        xp = self.xp
-        q = g
-        alphas = []
-        for s, y, rho in reversed(self.pairs):
-            a = rho * _dot(s, q, xp)
-            q = q - y * a
-            alphas.append(a)
-        if self.pairs:
-            s, y, _ = self.pairs[-1]
-            q = q * (_dot(s, y, xp) / _dot(y, y, xp))  # N&W (7.20): scale H0 by s.y / y.y
-        for (s, y, rho), a in zip(self.pairs, reversed(alphas), strict=True):
-            b = rho * _dot(y, q, xp)
-            q = q + s * (a - b)
-        return -q
-
-    def observe(self, s: Any, y: Any, g_new: Any, g: Any) -> None:
-        # Strong Wolfe guarantees s.y > 0; a non-positive one (failed search) is skipped
-        # on the device by zeroing rho, which turns the pair into a no-op.
-        self.pairs.append((s, y, _safe_inverse(_dot(s, y, self.xp), self.xp)))
-        if len(self.pairs) > self.memory:
-            self.pairs.pop(0)
-
-    def first_step(self, nit: int, slope: float, *_: Any) -> float:
-        # First iteration: step of length 1 along -g scaled by 1/|g| (as L-BFGS-B does).
-        if not self.pairs:
-            return min(1.0, 1.0 / math.sqrt(-slope)) if slope < 0 else 1.0
-        return 1.0
-
-
-class _BFGS(_LBFGS):
+class _BFGS:
     """Dense inverse-Hessian update (N&W 6.17), kept on the device."""
 
     def __init__(self, problem: _Problem, hess: Any, opts: dict[str, Any]) -> None:
-        super().__init__(problem, hess, opts | {"memory": 1})
-        opts.pop("memory", None)
+        opts.pop("memory", None)  # accepted, as by lbfgs; the dense update has no memory
+        self.xp = problem.xp
         self.H: Any = None
         self.n = math.prod(problem.shape)
 
     def reset(self) -> None:
-        self.pairs.clear()
         self.H = None
 
     def next(self, x: Any, g: Any) -> Any:
-        if self.H is None:
-            return super().next(x, g)
-        return -(self.H @ g)
+        return -g if self.H is None else -(self.H @ g)
 
     def observe(self, s: Any, y: Any, g_new: Any, g: Any) -> None:
         xp = self.xp
-        sy = _dot(s, y, xp)
+        sy = s @ y
         rho = _safe_inverse(sy, xp)
         if self.H is None:  # N&W (6.20): first scale H0 by s.y / y.y
             eye = xp.eye(self.n, dtype=s.dtype, device=_device(s))
-            self.H = eye * (sy * _safe_inverse(_dot(y, y, xp), xp))
+            self.H = eye * (sy * _safe_inverse(y @ y, xp))
         Hy = self.H @ y
         # H+ = H - rho (s Hy' + Hy s') + (rho^2 y'Hy + rho) s s'
-        coeff = rho * rho * _dot(y, Hy, xp) + rho
+        coeff = rho * rho * (y @ Hy) + rho
         self.H = (
             self.H
             - rho * (xp.linalg.outer(s, Hy) + xp.linalg.outer(Hy, s))
             + coeff * xp.linalg.outer(s, s)
         )
-        self.pairs = [(s, y, rho)]
+
+    def first_step(self, nit: int, slope: float, *_: Any) -> float:
+        # First iteration: step of length 1 along -g scaled by 1/|g| (as L-BFGS-B does).
+        if self.H is None:
+            return min(1.0, 1.0 / math.sqrt(-slope)) if slope < 0 else 1.0
+        return 1.0
 
 
 class _CG:
@@ -177,7 +137,7 @@ class _CG:
 
     def observe(self, s: Any, y: Any, g_new: Any, g: Any) -> None:
         xp = self.xp
-        beta = _dot(g_new, y, xp) * _safe_inverse(_dot(g, g, xp), xp)
+        beta = (g_new @ y) * _safe_inverse(g @ g, xp)
         self.beta = xp.maximum(beta, xp.zeros_like(beta))
 
     def first_step(
@@ -217,7 +177,7 @@ class _Newton:
         lam = self.damping
         for _ in range(30):
             p = xp.linalg.solve(H + eye * lam, -g) if lam else _solve(xp, H, g)
-            slope, finite = _host(xp, _dot(g, p, xp), xp.all(xp.isfinite(p)))
+            slope, finite = _host(xp, g @ p, xp.all(xp.isfinite(p)))
             # Descent with a Hessian that is not too indefinite: accept; else add damping.
             if finite and slope < 0:
                 return p
@@ -246,4 +206,4 @@ def _solve(xp: Any, H: Any, g: Any) -> Any:
         return g * float("nan")
 
 
-_DIRECTIONS = {"lbfgs": _LBFGS, "bfgs": _BFGS, "cg": _CG, "newton": _Newton}
+_DIRECTIONS = {"lbfgs": LBFGS, "bfgs": _BFGS, "cg": _CG, "newton": _Newton}
