@@ -66,22 +66,29 @@ class _Objective:
     def value_grad(self, theta: Any) -> tuple[Any, Any]:
         xp, s = self.xp, self.s
         penalised = theta * self.mask
-        penalty = 0.5 * self.lam * xp.sum(penalised * penalised)
+        penalty = 0.5 * self.lam * (penalised @ penalised)
         if self.K == 1:
             # Matrix-vector products (gemv) for the two reads of X: the binary model's cost.
             z = self.X @ theta[: self.d]
             if self.intercept:
                 z = z + theta[self.d]
-            loss = xp.sum(s * (nn.softplus(z) - self.Y * z))
-            r = s * (nn.sigmoid(z) - self.Y)
-            g = xp.matrix_transpose(self.X) @ r
+            # softplus(z) and sigmoid(z) from one exp(-|z|) (it never overflows), on plain
+            # arrays: gpumath.nn wraps every call for autodiff, which costs here.
+            e = xp.exp(-xp.abs(z))
+            loss = s @ (xp.maximum(z, xp.zeros_like(z)) + xp.log1p(e) - self.Y * z)
+            r = s * (xp.where(z >= 0, xp.ones_like(e), e) / (1.0 + e) - self.Y)
+            g = r @ self.X
             if self.intercept:
                 g = xp.concat([g, xp.sum(r)[None]])
             return loss + penalty, g + self.lam * penalised
         Z = self.scores(theta)
-        lse = nn.logsumexp(Z, axis=1, keepdims=True)
-        loss = xp.sum(s * (lse[:, 0] - xp.sum(self.Y * Z, axis=1)))
-        R = s[:, None] * (xp.exp(Z - lse) - self.Y)
+        # One exp over (n, K): softmax and log-sum-exp from the same shifted exponentials.
+        M = xp.max(Z, axis=1, keepdims=True)
+        E = xp.exp(Z - M)
+        total = xp.sum(E, axis=1, keepdims=True)
+        lse = M[:, 0] + xp.log(total[:, 0])
+        loss = s @ (lse - xp.vecdot(self.Y, Z, axis=1))
+        R = s[:, None] * (E / total - self.Y)
         G = xp.matrix_transpose(R) @ self.X  # (K, d): the second read of X
         if self.intercept:
             G = xp.concat([G, xp.sum(R, axis=0)[:, None]], axis=1)
