@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import os
 import re
 import sys
@@ -288,6 +289,8 @@ def array_namespace(*arrays: Any) -> Any:
     ValueError
         If CuPy inputs live on two different GPUs.
     """
+    if arrays and all(type(a) is np.ndarray for a in arrays):  # the CPU case, in 0.3 us
+        return _numpy_namespace()
     found = [(i, a) for i, a in enumerate(arrays) if _is_array(a)]
     if not found:
         raise TypeError(
@@ -309,6 +312,12 @@ def array_namespace(*arrays: Any) -> Any:
                 "move one with gpumath.to_device(x, device)"
             )
     return array_api_compat.array_namespace(*(a for _, a in found))
+
+
+@functools.cache
+def _numpy_namespace() -> Any:
+    """array-api-compat's NumPy namespace (looked up once: the lookup costs about 5 us)."""
+    return array_api_compat.array_namespace(np.empty(0))
 
 
 def _is_array(x: Any) -> bool:
