@@ -229,12 +229,12 @@ def _linear_reference(x, w, bias, activation):
     return v
 
 
-def _launch_linear(x, w, bias, y, activation, source="matmul.cu"):
+def _launch_linear(x, w, bias, y, activation, defines=None):
     (m, k), n = x.shape, w.shape[0]
     tile = MATMUL_TILE[x.dtype.type]
     suffix = "f32" if x.dtype == np.float32 else "f64"
     emu_launch(
-        source,
+        "matmul.cu",
         f"gm_linear_{suffix}",
         -(-m // tile) * -(-n // tile),
         256,
@@ -249,6 +249,7 @@ def _launch_linear(x, w, bias, y, activation, source="matmul.cu"):
             np.int32(bias is not None),
             np.int32(ACTIVATION_CODES[activation]),
         ],
+        defines=defines,
     )
 
 
@@ -279,32 +280,19 @@ def test_linear_kernel_matches_float64_formula(dtype, M, N, K):
 # Compile-time variants of kernels/matmul.cu that benchmarks/tune_matmul.py times on a GPU.
 # The default build (bk 16, unroll 16) is what the other lane tests run.
 MATMUL_VARIANTS = {
-    "bk16-unroll8": ("GM_MM_UNROLL_K=8",),
-    "bk8-unroll8": ("GM_MM_BK_F32=8", "GM_MM_UNROLL_K=8"),
-    "minblocks2-bk8-unroll2": ("GM_MM_MIN_BLOCKS=2", "GM_MM_BK_F32=8", "GM_MM_UNROLL_K=2"),
-    "group4": ("GM_MM_GROUP_M=4",),
-    "group16": ("GM_MM_GROUP_M=16",),
+    "bk16-unroll8": {"GM_MM_UNROLL_K": 8},
+    "bk8-unroll8": {"GM_MM_BK_F32": 8, "GM_MM_UNROLL_K": 8},
+    "minblocks2-bk8-unroll2": {"GM_MM_MIN_BLOCKS": 2, "GM_MM_BK_F32": 8, "GM_MM_UNROLL_K": 2},
+    "group4": {"GM_MM_GROUP_M": 4},
+    "group16": {"GM_MM_GROUP_M": 16},
 }
-
-
-@pytest.fixture(scope="module")
-def variant_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("matmul-variants")
-
-
-def _variant_source(directory, name, defines):
-    """kernels/matmul.cu with -D values prepended: the lane's compiler takes no extra flags."""
-    path = directory / f"matmul_{name.replace('-', '_')}.cu"
-    lines = [f"#define {d.replace('=', ' ')}" for d in defines]
-    path.write_text("\n".join(lines) + "\n" + (KERNELS_DIR / "matmul.cu").read_text())
-    return path
 
 
 @needs_cxx
 @covers("gm_matmul_f32", "gm_linear_f32")
 @pytest.mark.parametrize("name", sorted(MATMUL_VARIANTS))
-def test_matmul_variants_are_correct(variant_dir, name):
-    source = _variant_source(variant_dir, name, MATMUL_VARIANTS[name])
+def test_matmul_variants_are_correct(name):
+    defines = MATMUL_VARIANTS[name]
     rng = np.random.default_rng(len(name))
     for batch, M, N, K in [(1, 131, 258, 37), (2, 9, 7, 3), (1, 1, 1, 1), (1, 300, 130, 16)]:
         a = rng.standard_normal((batch, M, K)).astype(np.float32)
@@ -313,12 +301,12 @@ def test_matmul_variants_are_correct(variant_dir, name):
         tiles = -(-M // 128) * -(-N // 128)
         args = [a, b, c, np.int32(M), np.int32(N), np.int32(K)]
         args += [np.int64(M * K), np.int64(K * N), np.int64(M * N)]
-        emu_launch(source, "gm_matmul_f32", (tiles, 1, batch), 256, args)
+        emu_launch("matmul.cu", "gm_matmul_f32", (tiles, 1, batch), 256, args, defines=defines)
         np.testing.assert_allclose(c, _matmul_reference(a, b), rtol=1e-5, atol=1e-5 * K)
         w = np.ascontiguousarray(b[0].T)
         bias = rng.standard_normal(N).astype(np.float32)
         y = np.full((M, N), np.nan, np.float32)
-        _launch_linear(a[0], w, bias, y, "gelu", source=source)
+        _launch_linear(a[0], w, bias, y, "gelu", defines=defines)
         expect = _linear_reference(a[0], w, bias, "gelu")
         np.testing.assert_allclose(y, expect, rtol=1e-5, atol=1e-5 * K)
 
