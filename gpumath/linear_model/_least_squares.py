@@ -282,8 +282,8 @@ def objective(q: Quadratic, w: Any, l1: float, l2: float) -> Any:
     """``1/2 w.G.w - w.X^T y + l1 ||w||_1 + l2/2 ||w||^2`` (the objective less ``y.y / 2``),
     from the Gram matrix, as a 0-d array."""
     xp = q.xp
-    quad = xp.vecdot(w, 0.5 * (q.gram @ w) - q.Xty)
-    return quad + l1 * xp.sum(xp.abs(w)) + 0.5 * l2 * xp.vecdot(w, w)
+    quad = w @ (0.5 * (q.gram @ w) - q.Xty)  # @, not vecdot: CuPy has no native vecdot
+    return quad + l1 * xp.sum(xp.abs(w)) + 0.5 * l2 * (w @ w)
 
 
 def improves(q: Quadratic, new: Any, w: Any, l1: float, l2: float) -> bool:
@@ -344,7 +344,7 @@ def fista(
         if l1 > 0:
             w_new = w_new - xp.minimum(xp.maximum(w_new, low), high)
         move = w_new - w
-        k = xp.where(xp.vecdot(z - w_new, move) > 0, zero, k + 1)
+        k = xp.where((z - w_new) @ move > 0, zero, k + 1)
         z = w_new + (k / (k + 3)) * move
         w = w_new
         if it % CHECK_EVERY == 0 or it == max_iter:

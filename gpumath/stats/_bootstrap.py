@@ -166,10 +166,11 @@ def _bca_levels(
         jack.append(xp.asarray(statistic(sample, axis=-1)))
     jack = xp.concat(jack, axis=0) if len(jack) > 1 else jack[0]
     u = (n - 1) * (xp.mean(jack, axis=0) - jack)
-    spread = (xp.sum(u**2, axis=0) / n**2) ** 1.5
+    nf = float(n)  # a Python int past 2**64 (n**3 at n > 2.6M) overflows CuPy's scalar
+    spread = (xp.sum(u**2, axis=0) / nf**2) ** 1.5
     # Constant jackknife values (degenerate data) leave `a` undefined: NaN, without 0/0.
     safe = xp.where(spread > 0, spread, xp.ones_like(spread))
-    a = xp.sum(u**3, axis=0) / n**3 / (6 * safe)
+    a = xp.sum(u**3, axis=0) / nf**3 / (6 * safe)
     a = xp.where(spread > 0, a, xp.full_like(a, xp.nan))
     z = NormalDist().inv_cdf(alpha)  # a host float: no ufunc on a Python scalar
     levels = []
