@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import gpumath as gm
-from gpumath import _backend
+from gpumath import _backend, _xp
 
 
 def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
@@ -221,3 +221,15 @@ def test_gpu_round_trip(gpu):
     info = gm.device_info() if gm.get_device() != "cpu" else None
     if info is not None:
         assert info["backend"] == "cuda" and info["compute_capability"]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sign_propagates_nan_like_numpy(xp, rng, dtype):
+    host = rng.standard_normal(101).astype(dtype)
+    host[[3, 50]] = 0.0
+    host[[7, 90]] = np.nan
+    host[11] = -np.inf
+    got = _xp.sign(xp.asarray(host), _backend.array_namespace(xp.asarray(host)))
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(gm.to_numpy(got), np.sign(host))  # NaN where NaN
+

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._xp import sign
 from ..ops.clip import clip as _clip_arrays
 from ..ops.linear import linear as _linear_arrays
 from ..ops.matmul import matmul as _matmul_arrays
@@ -200,7 +201,7 @@ def minimum(a: Any, b: Any) -> Tensor:
     return _extremum(a, b, lambda xp, u, v: xp.minimum(u, v), -1.0)
 
 
-def _extremum(a: Any, b: Any, fn: Any, sign: float) -> Tensor:
+def _extremum(a: Any, b: Any, fn: Any, orient: float) -> Tensor:
     xp = _xp_of(a, b)
     ad, bd = data_of(a), data_of(b)
     sa, sb = _shape(ad), _shape(bd)
@@ -208,7 +209,7 @@ def _extremum(a: Any, b: Any, fn: Any, sign: float) -> Tensor:
     dtype = y.dtype
 
     def vjp(g: Tensor, need: tuple[bool, ...]) -> tuple[Any, Any]:
-        diff = (ad - bd) * sign
+        diff = (ad - bd) * orient  # +1: maximum, -1: minimum
         wa = xp.astype(diff > 0, dtype) + 0.5 * xp.astype(diff == 0, dtype)
         wa_t = Tensor(wa, xp=xp)
         return (
@@ -313,7 +314,7 @@ def abs(x: Any) -> Tensor:  # noqa: A001
         return Tensor(y, (), None, False, x.xp)
 
     def vjp(g: Tensor, need: tuple[bool, ...]) -> tuple[Tensor]:
-        return (g * Tensor(x.xp.sign(x.data), xp=x.xp),)
+        return (g * Tensor(sign(x.data, x.xp), xp=x.xp),)
 
     return Tensor(y, (x,), vjp, True, x.xp)
 

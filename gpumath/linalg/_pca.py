@@ -8,6 +8,7 @@ import numpy as np
 
 from .._backend import array_namespace, to_numpy
 from .._validate import check_array
+from .._xp import sign
 from ..ops.matmul import matmul
 from ._randomized import randomized_svd
 
@@ -21,7 +22,7 @@ def svd_flip_rows(vh: Any, u: Any = None, *, xp: Any) -> tuple[Any, Any]:
     """scikit-learn's ``svd_flip(u, v, u_based_decision=False)``: the largest-magnitude
     entry of each row of ``vh`` becomes positive, so components compare across solvers."""
     rows = xp.arange(vh.shape[0])
-    signs = xp.sign(vh[rows, xp.argmax(xp.abs(vh), axis=1)])
+    signs = sign(vh[rows, xp.argmax(xp.abs(vh), axis=1)], xp)
     signs = xp.where(signs == 0, 1, signs).astype(vh.dtype)
     return vh * signs[:, None], None if u is None else u * signs
 

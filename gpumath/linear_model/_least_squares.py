@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .. import linalg
+from .._xp import sign
 from ._base import (
     BaseEstimator,
     ConvergenceWarning,
@@ -264,7 +265,7 @@ def face_step(gram: Any, Xty: Any, w: Any, l1: float, l2: float, xp: Any) -> Any
     first coefficient reaches 0 and sets it to 0. At the optimum's pattern ``v`` is the
     optimum, to the accuracy of the solve. Raises LinAlgError for a singular face.
     """
-    signs = xp.sign(w)
+    signs = sign(w, xp)
     m = xp.astype(signs != 0, gram.dtype)
     eye = xp.eye(gram.shape[0], dtype=gram.dtype, device=gram.device)
     H = gram * (m[:, None] * m[None, :]) + eye * (l2 * m + (1 - m))
@@ -351,7 +352,7 @@ def fista(
             if bool(stop_criterion(q, w, l1, l2) <= target):
                 return w, it, True
             if finish:
-                signs = xp.sign(w)
+                signs = sign(w, xp)
                 if previous is not None and _same_new_pattern(signs, previous, tried, xp):
                     tried = signs
                     try:
@@ -363,7 +364,7 @@ def fista(
                         k = zero
                         if bool(stop_criterion(q, w, l1, l2) <= target):
                             return w, it, True
-                        signs = xp.sign(w)
+                        signs = sign(w, xp)
                 previous = signs
     return w, max_iter, False
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import optim
 from .._backend import array_namespace
+from .._xp import sign
 from ._base import (
     BaseEstimator,
     check_is_fitted,
@@ -87,9 +88,9 @@ class _SGDBase(BaseEstimator):
         if self.penalty == "l2":
             return self.alpha * w
         if self.penalty == "l1":
-            return self.alpha * xp.sign(w)
+            return self.alpha * sign(w, xp)
         rho = self.l1_ratio
-        return self.alpha * (rho * xp.sign(w) + (1 - rho) * w)
+        return self.alpha * (rho * sign(w, xp) + (1 - rho) * w)
 
     def _check_params(self) -> None:
         check_choice(self.loss, "loss", self._losses)
