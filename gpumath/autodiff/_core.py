@@ -144,6 +144,15 @@ def active(*parents: Any) -> bool:
     return False
 
 
+def unary(x: Tensor, y: Any, derivative: Callable[[Tensor, Tensor, Any], Tensor]) -> Tensor:
+    """The node of a one-input op with result data ``y``; ``derivative(g, x, y)`` gives the
+    cotangent of ``x``. The vjp closure is made only when the node records (see
+    :func:`active`)."""
+    if not active(x):
+        return Tensor(y, (), None, False, x.xp)
+    return Tensor(y, (x,), lambda g, need: (derivative(g, x, y),), True, x.xp)
+
+
 def lift(x: Any) -> Tensor:
     """A tensor for ``x``: tensors pass through, arrays become constant leaves."""
     if type(x) is Tensor:

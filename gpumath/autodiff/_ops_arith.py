@@ -15,7 +15,7 @@ from ..ops.clip import clip as _clip_arrays
 from ..ops.linear import linear as _linear_arrays
 from ..ops.matmul import matmul as _matmul_arrays
 from . import _core
-from ._core import Tensor, active, data_of, lift, make, namespace, scalar_like
+from ._core import Tensor, active, data_of, lift, make, namespace, scalar_like, unary
 from ._ops_reduce import sum, sum_to_shape
 from ._ops_shape import matrix_transpose, reshape
 
@@ -243,106 +243,54 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
 def exp(x: Any) -> Tensor:
     """``e ** x``."""
     x = lift(x)
-    y = x.xp.exp(x.data)
-    if not active(x):
-        return Tensor(y, (), None, False, x.xp)
-
-    def vjp(g: Tensor, need: tuple[bool, ...]) -> tuple[Tensor]:
-        return (g * _saved(y, x.xp, lambda: exp(x)),)
-
-    return Tensor(y, (x,), vjp, True, x.xp)
+    return unary(x, x.xp.exp(x.data), lambda g, x, y: g * _saved(y, x.xp, lambda: exp(x)))
 
 
 def log(x: Any) -> Tensor:
     """Natural logarithm."""
     x = lift(x)
-    y = x.xp.log(x.data)
-    if not active(x):
-        return Tensor(y, (), None, False, x.xp)
-
-    def vjp(g: Tensor, need: tuple[bool, ...]) -> tuple[Tensor]:
-        return (g / x,)
-
-    return Tensor(y, (x,), vjp, True, x.xp)
+    return unary(x, x.xp.log(x.data), lambda g, x, y: g / x)
 
 
 def log1p(x: Any) -> Tensor:
     """``log(1 + x)``, accurate for small ``x``."""
     x = lift(x)
-    y = x.xp.log1p(x.data)
-    if not active(x):
-        return Tensor(y, (), None, False, x.xp)
+    return unary(x, x.xp.log1p(x.data), lambda g, x, y: g / (x + 1.0))
 
-    def vjp(g: Tensor, need: tuple[bool, ...]) -> tuple[Tensor]:
-        return (g / (x + 1.0),)
 
-    return Tensor(y, (x,), vjp, True, x.xp)
+def _tanh_derivative(g: Tensor, x: Tensor, y: Any) -> Tensor:
+    t = _saved(y, x.xp, lambda: tanh(x))
+    return g * (1.0 - t * t)
 
 
 def tanh(x: Any) -> Tensor:
     """Hyperbolic tangent."""
     x = lift(x)
-    y = x.xp.tanh(x.data)
-    if not active(x):
-        return Tensor(y, (), None, False, x.xp)
-
-    def vjp(g: Tensor, need: tuple[bool, ...]) -> tuple[Tensor]:
-        t = _saved(y, x.xp, lambda: tanh(x))
-        return (g * (1.0 - t * t),)
-
-    return Tensor(y, (x,), vjp, True, x.xp)
+    return unary(x, x.xp.tanh(x.data), _tanh_derivative)
 
 
 def sqrt(x: Any) -> Tensor:
     """Square root."""
     x = lift(x)
-    y = x.xp.sqrt(x.data)
-    if not active(x):
-        return Tensor(y, (), None, False, x.xp)
-
-    def vjp(g: Tensor, need: tuple[bool, ...]) -> tuple[Tensor]:
-        return (g * 0.5 / _saved(y, x.xp, lambda: sqrt(x)),)
-
-    return Tensor(y, (x,), vjp, True, x.xp)
+    return unary(x, x.xp.sqrt(x.data), lambda g, x, y: g * 0.5 / _saved(y, x.xp, lambda: sqrt(x)))
 
 
 def abs(x: Any) -> Tensor:  # noqa: A001
     """Absolute value; the derivative at 0 is taken as 0."""
     x = lift(x)
-    y = x.xp.abs(x.data)
-    if not active(x):
-        return Tensor(y, (), None, False, x.xp)
-
-    def vjp(g: Tensor, need: tuple[bool, ...]) -> tuple[Tensor]:
-        return (g * Tensor(sign(x.data, x.xp), xp=x.xp),)
-
-    return Tensor(y, (x,), vjp, True, x.xp)
+    return unary(x, x.xp.abs(x.data), lambda g, x, y: g * Tensor(sign(x.data, x.xp), xp=x.xp))
 
 
 def sin(x: Any) -> Tensor:
     """Sine."""
     x = lift(x)
-    y = x.xp.sin(x.data)
-    if not active(x):
-        return Tensor(y, (), None, False, x.xp)
-
-    def vjp(g: Tensor, need: tuple[bool, ...]) -> tuple[Tensor]:
-        return (g * cos(x),)
-
-    return Tensor(y, (x,), vjp, True, x.xp)
+    return unary(x, x.xp.sin(x.data), lambda g, x, y: g * cos(x))
 
 
 def cos(x: Any) -> Tensor:
     """Cosine."""
     x = lift(x)
-    y = x.xp.cos(x.data)
-    if not active(x):
-        return Tensor(y, (), None, False, x.xp)
-
-    def vjp(g: Tensor, need: tuple[bool, ...]) -> tuple[Tensor]:
-        return (-g * sin(x),)
-
-    return Tensor(y, (x,), vjp, True, x.xp)
+    return unary(x, x.xp.cos(x.data), lambda g, x, y: -g * sin(x))
 
 
 def clip(x: Any, lo: float | None = None, hi: float | None = None) -> Tensor:

@@ -10,7 +10,7 @@ import math
 from typing import Any
 
 from . import _core
-from ._core import Tensor, active, lift, make, scalar_like, zeros_like_shape
+from ._core import Tensor, lift, make, scalar_like, unary, zeros_like_shape
 from ._ops_arith import _saved, exp, multiply, tanh, where
 from ._ops_reduce import _axes, _kept_shape
 from ._ops_shape import reshape
@@ -23,13 +23,7 @@ def relu(x: Any) -> Tensor:
     x = lift(x)
     xp = x.xp
     y = xp.maximum(x.data, scalar_like(0, x.data, xp))
-    if not active(x):
-        return Tensor(y, (), None, False, xp)
-
-    def vjp(g: Tensor, need: tuple[bool, ...]) -> tuple[Tensor]:
-        return (g * Tensor(xp.astype(x.data > 0, x.data.dtype), xp=xp),)
-
-    return Tensor(y, (x,), vjp, True, xp)
+    return unary(x, y, lambda g, x, y: g * Tensor(xp.astype(x.data > 0, x.data.dtype), xp=xp))
 
 
 def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
