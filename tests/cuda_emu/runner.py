@@ -437,29 +437,9 @@ class EmuKernel:
         sig = ", ".join(f"{p.ctype} {p.name}" for p in self.params)
         return f"<EmuKernel {self.name}({sig}) from {self.module.path.name}>"
 
-    def launch(
-        self,
-        grid,
-        block,
-        args,
-        shared_bytes=0,
-        *,
-        timeout=None,
-        race_check=True,
-        guard="end",
-        max_shared_bytes=DEFAULT_MAX_SHARED,
-    ):
-        return _launch(
-            self,
-            grid,
-            block,
-            args,
-            shared_bytes,
-            timeout=timeout,
-            race_check=race_check,
-            guard=guard,
-            max_shared_bytes=max_shared_bytes,
-        )
+    def launch(self, grid, block, args, shared_bytes=0, **options):
+        """Run this kernel; ``options`` as for :func:`emu_launch`."""
+        return _launch(self, grid, block, args, shared_bytes, **options)
 
 
 class EmuModule:
