@@ -13,10 +13,11 @@ added block by block.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
-__all__ = ["BLOCK", "blocked_sums", "variance_sums"]
+__all__ = ["BLOCK", "blocked_sums", "shift_error_negligible", "variance_sums"]
 
 BLOCK = 1 << 15  # values per block: 256 KiB of float64, two buffers well inside L2
 
@@ -91,10 +92,17 @@ def variance_sums(
     if found is None:
         return None
     s2 = found[0]
-    var = s2 / n
-    eps = float(np.finfo(x.dtype).eps)
-    with np.errstate(divide="ignore", invalid="ignore"):  # inf or NaN: never skipped
-        worst = float(np.max((var + np.reshape(shift, np.shape(var)) ** 2) / var))
-    if math.isfinite(worst) and ((n + 1) * eps) ** 2 * worst <= eps:
+    if shift_error_negligible(s2, shift, n):
         return [np.zeros_like(s2), s2]
     return [blocked_sums(x, shift, axes, (1,), False)[0], s2]
+
+
+def shift_error_negligible(s2: Any, shift: Any, n: int) -> bool:
+    """Whether the correction ``n u**2`` of every centred sum of squares ``s2`` (``n``
+    values about ``shift``, the rounded mean) is provably below one rounding of ``s2``:
+    the test of :func:`variance_sums`, also used by ``cov`` on its diagonal."""
+    var = s2 / n
+    eps = float(np.finfo(var.dtype).eps)
+    with np.errstate(divide="ignore", invalid="ignore"):  # inf or NaN: never negligible
+        worst = float(np.max((var + np.reshape(shift, np.shape(var)) ** 2) / var))
+    return math.isfinite(worst) and ((n + 1) * eps) ** 2 * worst <= eps

@@ -20,7 +20,6 @@ moment, describe, zscore, sem).
 
 from __future__ import annotations
 
-import math
 from collections import namedtuple
 from typing import Any
 
@@ -28,6 +27,7 @@ import numpy as np
 
 from .._backend import array_namespace, is_numpy_namespace
 from .._nvtx import annotate
+from ._blocked import shift_error_negligible
 from ._bootstrap import BootstrapResult, bootstrap
 from ._moments import (
     count,
@@ -428,21 +428,12 @@ def cov(x: Any, y: Any = None, /, *, rowvar: bool = True, ddof: float = 1) -> An
 
 
 def _mean_error_negligible(mean: Any, gram: Any, n: int, xp: Any) -> bool:
-    """Whether the rounding error ``u`` of ``mean`` moves ``gram`` (the centred product) by
-    less than one rounding, provably, so that cov may skip the correction ``n u u^T``.
-
-    Summed in any order, ``|u_i| <= (n + 1) eps mean(|x_i|) <= (n + 1) eps sqrt(var_i +
-    mean_i**2)``, so ``n |u_i u_j|`` is at most ``((n + 1) eps)**2 (1 + mean**2 / var)_max``
-    of ``sqrt(gram_ii gram_jj)``. NumPy only: on a GPU the test would cost a host sync,
-    and the correction is cheap there.
+    """Whether cov may skip the correction ``n u u^T`` for the rounding error ``u`` of
+    ``mean``: |n u_i u_j| <= sqrt of the diagonal terms' corrections, so the diagonal's test
+    (:func:`~gpumath.stats._blocked.shift_error_negligible`) covers every entry. NumPy only:
+    on a GPU the test would cost a host sync, and the correction is cheap there.
     """
-    if not is_numpy_namespace(xp):
-        return False
-    eps = float(np.finfo(gram.dtype).eps)
-    var = np.diagonal(gram) / n
-    with np.errstate(divide="ignore", invalid="ignore"):
-        worst = float(np.max((var + mean[:, 0] ** 2) / var))  # inf or NaN: never skip
-    return math.isfinite(worst) and ((n + 1) * eps) ** 2 * worst <= eps
+    return is_numpy_namespace(xp) and shift_error_negligible(np.diagonal(gram), mean[:, 0], n)
 
 
 def corrcoef(x: Any, y: Any = None, /, *, rowvar: bool = True) -> Any:
