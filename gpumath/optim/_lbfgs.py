@@ -26,7 +26,7 @@ from array_api_compat import device as _device
 
 from ._minimize import _Problem
 
-__all__ = ["LBFGS"]
+__all__ = ["LBFGS", "quasi_newton_first_step"]
 
 
 class LBFGS:
@@ -94,7 +94,12 @@ class LBFGS:
         self.k = keep + 1
 
     def first_step(self, nit: int, slope: float, *_: Any) -> float:
-        # First iteration: step of length 1 along -g scaled by 1/|g| (as L-BFGS-B does).
-        if self.k == 0:
-            return min(1.0, 1.0 / math.sqrt(-slope)) if slope < 0 else 1.0
-        return 1.0
+        return quasi_newton_first_step(self.k == 0, slope)
+
+
+def quasi_newton_first_step(fresh: bool, slope: float) -> float:
+    """Trial step of a quasi-Newton method: 1, except along the first direction ``-g``
+    (``fresh``), where it is ``1 / |g|`` at most, a step of length 1 (as L-BFGS-B does)."""
+    if fresh:
+        return min(1.0, 1.0 / math.sqrt(-slope)) if slope < 0 else 1.0
+    return 1.0

@@ -9,7 +9,7 @@ from typing import Any
 from array_api_compat import device as _device
 
 from .. import autodiff as ad
-from ._lbfgs import LBFGS
+from ._lbfgs import LBFGS, quasi_newton_first_step
 from ._linesearch import strong_wolfe
 from ._minimize import OptimizeResult, _host, _Problem, finish, progress
 
@@ -114,10 +114,7 @@ class _BFGS:
         )
 
     def first_step(self, nit: int, slope: float, *_: Any) -> float:
-        # First iteration: step of length 1 along -g scaled by 1/|g| (as L-BFGS-B does).
-        if self.H is None:
-            return min(1.0, 1.0 / math.sqrt(-slope)) if slope < 0 else 1.0
-        return 1.0
+        return quasi_newton_first_step(self.H is None, slope)
 
 
 class _CG:
