@@ -22,7 +22,15 @@ import numpy as np
 from gpumath import autodiff as ad
 from gpumath import nn, optim
 
-from .harness import Context, Row, max_rel_err, paired_time_it, time_it, wall_time
+from .harness import (
+    Context,
+    Row,
+    import_torch,
+    max_rel_err,
+    paired_time_it,
+    time_it,
+    wall_time,
+)
 
 
 def _sizes(ctx: Context) -> tuple[int, int, int]:
@@ -188,16 +196,6 @@ def _rows(ctx: Context, threads: str) -> list[Row]:
     return rows
 
 
-def _torch() -> Any:
-    """PyTorch, or None (printed) when it does not import: it is a benchmark-only extra."""
-    try:
-        import torch
-    except ImportError as exc:
-        print(f"bench_autodiff: torch rows skipped: torch does not import ({exc})")
-        return None
-    return torch
-
-
 def _torch_mlp(torch: Any, params: list[Any], x: Any) -> Any:
     f = torch.nn.functional
     n = len(params) // 2
@@ -246,19 +244,15 @@ def _torch_rows(
     ctx: Context, params: list[Any], x: Any, y: Any, step_ours: Any, case: str, flops: int
 ) -> list[Row]:
     """Forward and Adam training step against PyTorch eager, TF32 off, same fp32 data."""
-    torch = _torch()
+    torch = import_torch("bench_autodiff")
     if torch is None:
         return []
-    flags = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
     threads = torch.get_num_threads()
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
     if not ctx.on_gpu:
         torch.set_num_threads(1)  # as NumPy's BLAS in run()
     try:
         return _torch_compare(ctx, torch, params, x, y, step_ours, case, flops)
     finally:
-        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = flags
         torch.set_num_threads(threads)
 
 

@@ -26,7 +26,7 @@ from gpumath.ops._conv_args import conv_geometry
 from gpumath.ops._conv_xp import conv_im2col
 from gpumath.ops.conv import conv2d, conv2d_backward, conv3d
 
-from .harness import Context, Row, max_rel_err, paired_time_it, time_it
+from .harness import Context, Row, import_torch, max_rel_err, paired_time_it, time_it
 
 # (label, x shape, weight shape, stride, padding, algorithms in full mode, in quick mode)
 _LAYERS = [
@@ -61,18 +61,6 @@ def _flops(geom: Any) -> float:
     )
 
 
-def _torch() -> Any:
-    """PyTorch with TF32 off, or None when it does not import (it is a benchmark-only extra)."""
-    try:
-        import torch
-    except ImportError:
-        return None
-    torch.backends.cudnn.allow_tf32 = False
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.benchmark = True
-    return torch
-
-
 def _row(ctx, label, algorithm, geom, ours_s, vendor_s, vendor, ours_out, vendor_out) -> Row:
     return Row(
         op="conv3d" if geom.nd == 3 else "conv2d",
@@ -90,7 +78,9 @@ def _row(ctx, label, algorithm, geom, ours_s, vendor_s, vendor, ours_out, vendor
 def _gpu_layers(ctx: Context) -> list[Row]:
     import cupy
 
-    torch = _torch()
+    torch = import_torch("bench_conv")
+    if torch is not None:
+        torch.backends.cudnn.benchmark = True  # cuDNN's own algorithm search, as in training
     rows = []
     for label, xs, ws, stride, padding, full, quick in _LAYERS:
         algorithms = quick if ctx.quick else full
@@ -162,13 +152,10 @@ def _gpu_images(ctx: Context) -> list[Row]:
 
 def _torch_cpu() -> Any:
     """PyTorch for the CPU rows, with as many threads as this process may use (OpenBLAS's
-    default too, so both sides get the same cores), or None: it is a benchmark-only extra."""
-    try:
-        import torch
-    except ImportError as exc:
-        print(f"bench_conv: torch CPU rows skipped: torch does not import ({exc})")
-        return None
-    torch.set_num_threads(len(os.sched_getaffinity(0)))
+    default too, so both sides get the same cores), or None."""
+    torch = import_torch("bench_conv")
+    if torch is not None:
+        torch.set_num_threads(len(os.sched_getaffinity(0)))
     return torch
 
 

@@ -189,6 +189,19 @@ def measure_ceilings(ctx: Context) -> Ceilings:
     return Ceilings(copy_GBps=_copy_bandwidth(ctx), matmul_TFLOPs=_matmul_rate(ctx))
 
 
+def import_torch(family: str) -> Any:
+    """PyTorch for comparison rows, with TF32 off (fp32 against fp32), or None with the
+    reason printed: torch is a benchmark-only extra, not a dependency."""
+    try:
+        import torch
+    except ImportError as exc:
+        print(f"{family}: torch rows skipped: torch does not import ({exc})")
+        return None
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    return torch
+
+
 def max_rel_err(ours: Any, ref: Any) -> float:
     """‖ours − ref‖ / ‖ref‖ in float64 on the host (DESIGN.md §7); NaN counts as failure."""
     a = gpumath.to_numpy(ours).astype(np.float64).ravel()
