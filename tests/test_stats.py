@@ -155,15 +155,16 @@ def test_large_offset_large_arrays(xp, rng, offset, shape, axis):
     assert_close(d.minmax[1], np.max(host, axis=axis), rtol=0)
 
 
-def test_blocked_variance_skips_the_shift_sum_only_where_negligible(rng):
-    # NumPy path, blocked: sum(x - shift) (the shift correction) is summed only where
+@pytest.mark.parametrize("n", [300_000, 5000])  # blocked sums, and whole-array sums
+def test_variance_skips_the_shift_sum_only_where_negligible(rng, n):
+    # NumPy path: sum(x - shift) (the shift correction) is summed only where
     # ((n + 1) eps)**2 (1 + mean**2 / var) > eps: here for the offset 1e8, not for 3.
-    n = 300_000
     for offset, skipped in [(3.0, True), (1e8, False)]:
         host = offset + rng.standard_gamma(2.0, n)
         noise = host - offset  # exact
         s1, s2 = blocked.variance_sums(host, np.mean(host, keepdims=True), (0,), n)
-        assert (float(s1) == 0.0) is skipped
+        assert (s1 is None) is skipped
+        assert_close(s2, np.sum((host - np.mean(host)) ** 2), rtol=1e-12)
         assert_close(stats.var(host, ddof=1), np.var(noise, ddof=1), rtol=1e-13)
         assert_close(stats.std(host[:, None], axis=0), np.std(noise[:, None], axis=0), rtol=1e-13)
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["BLOCK", "blocked_sums", "shift_error_negligible", "variance_sums"]
+__all__ = ["BLOCK", "blocked_sums", "centred_squares", "shift_error_negligible", "variance_sums"]
 
 BLOCK = 1 << 15  # values per block: 256 KiB of float64, two buffers well inside L2
 
@@ -79,8 +79,9 @@ def blocked_sums(
 def variance_sums(
     x: np.ndarray, shift: np.ndarray, axes: tuple[int, ...], n: int
 ) -> list[np.ndarray] | None:
-    """``[s1, s2]`` of :func:`blocked_sums` for a variance, with ``s1`` summed only where
-    it can matter (None where blocking does not apply).
+    """``[s1, s2]`` for a variance (NumPy data, ``n`` > 0 values a slice), with ``s1``
+    summed only where it can matter (else None): blocked where :func:`blocked_sums` applies,
+    else as whole-array sums.
 
     ``s1 = n u`` carries the rounding error ``u`` of the shift (the mean), and corrects the
     variance sum by ``n u**2``. Summed in any order, ``|u| <= (n + 1) eps sqrt(var +
@@ -89,12 +90,25 @@ def variance_sums(
     Elsewhere (data far from zero, large float32 data) a second walk sums it.
     """
     found = blocked_sums(x, shift, axes, (2,), False)
-    if found is None:
-        return None
-    s2 = found[0]
+    if found is None:  # small or unblockable: whole-array sums, d squared in place
+        d = np.subtract(x, shift)
+        s2 = np.multiply(d, d, out=d).sum(axis=axes)
+    else:
+        s2 = found[0]
     if shift_error_negligible(s2, shift, n):
-        return [np.zeros_like(s2), s2]
+        return [None, s2]
+    if found is None:
+        return [np.subtract(x, shift).sum(axis=axes), s2]
     return [blocked_sums(x, shift, axes, (1,), False)[0], s2]
+
+
+def centred_squares(x: np.ndarray, axes: tuple[int, ...], n: int) -> np.ndarray:
+    """``sum((x - mean)**2)`` over ``axes`` (``n`` > 0 values a slice) of NumPy data: the
+    corrected two-pass sum of squares of ``moments_xp`` without its other fields (``var``'s
+    path; a few microseconds less per call on small arrays)."""
+    shift = x.mean(axis=axes, keepdims=True)
+    s1, s2 = variance_sums(x, shift, axes, n)
+    return s2 if s1 is None else s2 - s1 * (s1 / n)
 
 
 def shift_error_negligible(s2: Any, shift: Any, n: int) -> bool:
@@ -102,7 +116,14 @@ def shift_error_negligible(s2: Any, shift: Any, n: int) -> bool:
     values about ``shift``, the rounded mean) is provably below one rounding of ``s2``:
     the test of :func:`variance_sums`, also used by ``cov`` on its diagonal."""
     var = s2 / n
-    eps = float(np.finfo(var.dtype).eps)
-    with np.errstate(divide="ignore", invalid="ignore"):  # inf or NaN: never negligible
-        worst = float(np.max((var + np.reshape(shift, np.shape(var)) ** 2) / var))
+    eps = _EPS[np.dtype(var.dtype)]
+    if np.ndim(var) == 0:  # one slice: Python floats, a quarter of the time of NumPy's
+        v, m = float(var), float(np.reshape(shift, ()))
+        worst = (v + m * m) / v if v > 0 else math.inf  # zero variance: never negligible
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):  # inf or NaN: never negligible
+            worst = float(np.max((var + np.reshape(shift, np.shape(var)) ** 2) / var))
     return math.isfinite(worst) and ((n + 1) * eps) ** 2 * worst <= eps
+
+
+_EPS = {np.dtype(t): float(np.finfo(t).eps) for t in (np.float32, np.float64)}

@@ -90,6 +90,8 @@ def prepare(x: Any, name: str = "x") -> tuple[Any, Any]:
     mean and var); float16 becomes float32, since its sums overflow. A 0-d ``x`` becomes
     1-D (its reductions are the same).
     """
+    if type(x) is np.ndarray and x.dtype in _KEPT and x.ndim:  # the common case, 0.2 us
+        return x, array_namespace(x)
     check_array(x, name)
     check_real_dtype(x, name)
     xp = array_namespace(x)
@@ -101,6 +103,9 @@ def prepare(x: Any, name: str = "x") -> tuple[Any, Any]:
     elif dtype.kind != "f":
         x = xp.astype(x, xp.float64)
     return x, xp
+
+
+_KEPT = (np.dtype(np.float32), np.dtype(np.float64))  # dtypes prepare() returns unchanged
 
 
 def normalize_axes(axis: Any, ndim: int, name: str = "axis") -> tuple[int, ...]:
@@ -155,9 +160,11 @@ def moments_xp(
     sums = None
     if is_numpy_namespace(xp) and order == 2 and not minmax:
         sums = variance_sums(x, shift, axes, n)
+        if sums[0] is None:  # the shift's error is provably negligible: no correction
+            sums[0] = xp.zeros_like(sums[1])
     elif is_numpy_namespace(xp):
         sums = blocked_sums(x, shift, axes, tuple(range(1, order + 1)), minmax)
-    if sums is None:  # CuPy, or NumPy data too small to block
+    if sums is None:  # CuPy, or NumPy moments of data too small to block
         sums = _whole_sums(x, shift, axes, xp, order, minmax)
     s1, s2 = sums[0], sums[1]
     u = s1 / n

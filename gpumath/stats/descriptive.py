@@ -27,7 +27,7 @@ import numpy as np
 
 from .._backend import array_namespace, is_numpy_namespace
 from .._nvtx import annotate
-from ._blocked import shift_error_negligible
+from ._blocked import centred_squares, shift_error_negligible
 from ._bootstrap import BootstrapResult, bootstrap
 from ._moments import (
     count,
@@ -79,6 +79,10 @@ class _Reduction:
     """Axes, slice size and result shapes of one reduction of ``x``."""
 
     def __init__(self, x: Any, axis: Any, keepdims: bool):
+        if axis is None:  # the whole array (the default): no per-axis work
+            self.axes, self.n, self.kept = tuple(range(x.ndim)), x.size, ()
+            self.out_shape = (1,) * x.ndim if keepdims else ()
+            return
         self.axes = normalize_axes(axis, x.ndim)
         self.n = count(tuple(x.shape), self.axes)
         self.kept = tuple(s for i, s in enumerate(x.shape) if i not in self.axes)
@@ -90,7 +94,9 @@ class _Reduction:
 
     def shape(self, result: Any, xp: Any) -> Any:
         """Give a kept-shape result the requested shape (an array, also when 0-d)."""
-        if getattr(result, "shape", None) == self.out_shape and not isinstance(result, np.generic):
+        if isinstance(result, np.generic):  # a NumPy scalar: the 0-d array, 1 us not 2
+            return np.reshape(np.asarray(result), self.out_shape)
+        if result.shape == self.out_shape:
             return result  # already so: skip two wrapped calls (per-call overhead)
         return xp.reshape(xp.asarray(result), self.out_shape)
 
@@ -143,7 +149,7 @@ def mean(x: Any, /, *, axis: Any = None, keepdims: bool = False) -> Any:
     red = _Reduction(x, axis, keepdims)
     if warn_if_empty(red.n):
         return red.nan(x, xp)
-    return red.shape(xp.mean(x, axis=red.axes), xp)
+    return red.shape(x.mean(axis=red.axes), xp)  # the method: NumPy's and CuPy's alike
 
 
 def var(x: Any, /, *, axis: Any = None, ddof: float = 0, keepdims: bool = False) -> Any:
@@ -163,11 +169,20 @@ def var(x: Any, /, *, axis: Any = None, ddof: float = 0, keepdims: bool = False)
             raise ValueError("`keepdims` must be False for a dask array; got True")
         return chunked.var(x, axis=axis, ddof=ddof)
     x, xp = prepare(x)
+    return _variance(x, xp, axis, ddof, keepdims)
+
+
+def _variance(x: Any, xp: Any, axis: Any, ddof: Any, keepdims: bool) -> Any:
+    """:func:`var` of an ``x`` that :func:`prepare` returned."""
     ddof = _check_real(ddof, "ddof")
     red = _Reduction(x, axis, keepdims)
     if warn_if_empty(red.n, ddof):
         return red.nan(x, xp)
-    return red.shape(moments_xp(x, red.axes, xp, order=2).m2 / (red.n - ddof), xp)
+    if is_numpy_namespace(xp):
+        m2 = centred_squares(x, red.axes, red.n)
+    else:
+        m2 = moments_xp(x, red.axes, xp, order=2).m2
+    return red.shape(m2 / (red.n - ddof), xp)
 
 
 def std(x: Any, /, *, axis: Any = None, ddof: float = 0, keepdims: bool = False) -> Any:
@@ -187,7 +202,7 @@ def std(x: Any, /, *, axis: Any = None, ddof: float = 0, keepdims: bool = False)
             raise ValueError("`keepdims` must be False for a dask array; got True")
         return chunked.std(x, axis=axis, ddof=ddof)
     x, xp = prepare(x)
-    return xp.sqrt(var(x, axis=axis, ddof=ddof, keepdims=keepdims))
+    return xp.sqrt(_variance(x, xp, axis, ddof, keepdims))
 
 
 def sem(x: Any, /, *, axis: Any = None, ddof: float = 1, keepdims: bool = False) -> Any:
@@ -202,7 +217,7 @@ def sem(x: Any, /, *, axis: Any = None, ddof: float = 1, keepdims: bool = False)
     """
     x, xp = prepare(x)
     n = count(tuple(x.shape), normalize_axes(axis, x.ndim))
-    return xp.sqrt(var(x, axis=axis, ddof=ddof, keepdims=keepdims) / max(n, 1))
+    return xp.sqrt(_variance(x, xp, axis, ddof, keepdims) / max(n, 1))
 
 
 def zscore(x: Any, /, *, axis: Any = None, ddof: float = 0) -> Any:
