@@ -134,17 +134,25 @@ def _describe_rows(ctx: Context) -> list[Row]:
 
 def run(ctx: Context) -> list[Row]:
     """Time every statistic against the vendor's on fresh random data (offset from zero)."""
-    rows = _describe_rows(ctx) if ctx.on_gpu else []
     if ctx.on_gpu:  # 256 MiB of float32, beyond the L2 even with --quick
-        n, dtype, cases = 2**26, np.float32, _gpu_cases(ctx.xp)
-    else:  # 16 or 32 MiB of float64
-        n, dtype, cases = (2**21 if ctx.quick else 2**22), np.float64, _cpu_cases()
+        return _describe_rows(ctx) + _rows(ctx, 2**26, np.float32, _gpu_cases(ctx.xp))
+    # CPU: 16 or 32 MiB of float64, and 512 KiB, where a fixed per-call cost would show.
+    large = 2**21 if ctx.quick else 2**22
+    small = _rows(ctx, 2**16, np.float64, _cpu_cases(), repeat=100 if ctx.quick else 400)
+    return _rows(ctx, large, np.float64, _cpu_cases()) + small
+
+
+def _rows(
+    ctx: Context, n: int, dtype: Any, cases: list[Case], repeat: int | None = None
+) -> list[Row]:
+    """One row per case on ``n`` fresh values (and a (64, n/64) matrix), offset from zero."""
+    rows = []
     x = ctx.random((n,), dtype) + 1.5
     X = ctx.random((64, n // 64), dtype) + 1.5
     for op, ours_fn, vendor_fn, vendor_name in cases:
         ours_out, vendor_out = _host(ours_fn(x, X)), _host(vendor_fn(x, X))
         ours, vendor = paired_time_it(
-            ctx, lambda f=ours_fn: f(x, X), lambda f=vendor_fn: f(x, X), repeat=None
+            ctx, lambda f=ours_fn: f(x, X), lambda f=vendor_fn: f(x, X), repeat=repeat
         )
         data = X if op in ("cov", "corrcoef") else x
         rows.append(
