@@ -45,6 +45,22 @@ def test_quantile_nan_gives_nan_for_its_slice(xp, rng):
     assert_close(got, np.quantile(host, [0.1, 0.9], axis=1))
 
 
+@pytest.mark.parametrize("shape, axis", [((8, 11, 3), None), ((8, 11, 3), 0), ((8, 11), 1)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_median_matches_numpy(xp, rng, shape, axis, dtype):
+    # Even and odd counts along the axis: the mean of the two middle values, or the middle.
+    host = (rng.standard_normal(shape) * 100).astype(dtype)
+    expect = np.median(host, axis=axis)
+    got = stats.median(xp.asarray(host), axis=axis)
+    assert np.dtype(got.dtype) == expect.dtype
+    assert_close(got, expect, rtol=2 * np.finfo(expect.dtype).eps)
+    keep = stats.median(xp.asarray(host), axis=axis, keepdims=True)
+    assert tuple(keep.shape) == np.median(host, axis=axis, keepdims=True).shape
+    host = host.astype(np.float64)
+    host[1, 2] = np.nan  # NaN gives NaN for its slice, as in NumPy
+    assert_close(stats.median(xp.asarray(host), axis=axis), np.median(host, axis=axis))
+
+
 def test_quantile_bad_inputs(xp):
     x = xp.ones(5)
     with pytest.raises(ValueError, match=r"`q` must be a probability .* got 1.5"):

@@ -18,7 +18,7 @@ from .._backend import array_namespace, is_cupy_array, is_numpy_namespace
 from .._validate import check_array, check_real_dtype
 from ._moments import normalize_axes, prepare
 
-__all__ = ["histogram", "quantile"]
+__all__ = ["histogram", "median", "quantile"]
 
 # NumPy's quantile methods: H&F (alpha, beta) for the continuous ones, and the rest by name.
 _CONTINUOUS = {
@@ -152,6 +152,20 @@ def quantile(
     out_shape = tuple(1 if i in axes else x.shape[i] for i in range(x.ndim)) if keepdims else None
     rest = out_shape if keepdims else tuple(x.shape[i] for i in kept)
     return xp.reshape(result, qs.shape + rest)
+
+
+def median(x: Any, /, *, axis: Any = None, keepdims: bool = False) -> Any:
+    """Median along ``axis``, like ``numpy.median``: the 0.5 :func:`quantile` (the mean of
+    the two middle values of an even count, to within one rounding).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpumath.stats import median
+    >>> median(np.array([[4.0, 1.0, 3.0], [2.0, 8.0, 6.0]]), axis=1)
+    array([3., 6.])
+    """
+    return quantile(x, 0.5, axis=axis, keepdims=keepdims)
 
 
 def _bin_count(bins: Any) -> int | None:

@@ -39,7 +39,7 @@ from ._moments import (
     prepare,
     warn_if_empty,
 )
-from ._order import histogram, quantile
+from ._order import histogram, median, quantile
 from ._running import RunningMoments
 
 __all__ = [
@@ -53,6 +53,7 @@ __all__ = [
     "histogram",
     "kurtosis",
     "mean",
+    "median",
     "moment",
     "quantile",
     "sem",
@@ -62,7 +63,7 @@ __all__ = [
     "zscore",
 ]
 
-# RunningMoments, bootstrap, quantile and histogram live in their own modules and are
+# RunningMoments, bootstrap, median, quantile and histogram live in their own modules and are
 # re-exported here, so that gpumath.stats imports every descriptive name from this one.
 DescribeResult = namedtuple(
     "DescribeResult", ("nobs", "minmax", "mean", "variance", "skewness", "kurtosis")
