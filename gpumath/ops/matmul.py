@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
+import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,10 +21,15 @@ __all__ = ["ALGORITHMS", "matmul"]
 
 ALGORITHMS = ("auto", "tiled", "vendor")
 
-# Tile of C per thread block in kernels/matmul.cu, per dtype (must match the template there).
-_TILE = {np.dtype(np.float32): 128, np.dtype(np.float64): 64}
-_KERNEL_NAMES = {np.dtype(np.float32): "gm_matmul_f32", np.dtype(np.float64): "gm_matmul_f64"}
-_THREADS = 256
+# The tiled kernels: (kernels/<family>.cu, kernel, (rows, columns) of the tile of C per
+# thread block), which must match the kernel's source. float64 runs on the FP64 tensor cores
+# (DMMA, through WMMA) on compute capability 8.0 and newer, on FMA units below that.
+_KERNEL_F32 = ("matmul", "gm_matmul_f32", (128, 128))
+_KERNEL_F64_FMA = ("matmul", "gm_matmul_f64", (64, 64))
+_KERNEL_F64_DMMA = ("matmul_dmma", "gm_matmul_dmma_f64", (128, 64))
+_KERNELS_F64 = (_KERNEL_F64_FMA, _KERNEL_F64_DMMA)
+_DMMA_MIN_CAPABILITY = 80  # double WMMA fragments need sm_80
+_THREADS = 256  # both files: 256 threads per block
 _MAX_GRID_Z = 65535  # CUDA's limit on gridDim.z: larger batches are launched in chunks
 _INT32_MAX = 2**31 - 1  # the kernel takes M, N, K and the tile count as int
 
@@ -71,7 +79,9 @@ def matmul(a: Any, b: Any, /, *, out: Any = None, algorithm: str = "auto") -> An
     ``gpumath.linear``; other strided inputs are copied to C order first
     (``xp.ascontiguousarray``), and a batch axis that broadcasts partially (e.g. ``(2, 1)``
     against ``(1, 3)``) is materialised. Float32 products are
-    true float32 (FMA in float32, no TF32 tensor cores).
+    true float32 (FMA in float32, no TF32 tensor cores). Float64 products run on the FP64
+    tensor cores on GPUs of compute capability 8.0 and newer (IEEE float64 multiply-adds,
+    as on the FMA units used below 8.0).
 
     Examples
     --------
@@ -113,8 +123,10 @@ def matmul(a: Any, b: Any, /, *, out: Any = None, algorithm: str = "auto") -> An
         return _matmul_tiled(a, b, shape, dtype, out)
     # "auto" is cuBLAS for now: on an H100 (benchmarks/results/nvidia-h100-80gb-hbm3.md,
     # 2026-11-26) our kernel ran at 0.71-0.78x cuBLAS for float32 at 2048-8192 and ragged
-    # sizes, 0.44x batched 256 x 128^3 and 0.24x for float64, so no measured shape favours
-    # it. When a shape does, its crossover goes here, from that table.
+    # sizes, 0.44x batched 256 x 128^3 and 0.24x for float64 (the FMA kernel), so no measured
+    # shape favours it. The float64 tensor-core kernel (kernels/matmul_dmma.cu) has not been
+    # timed on a GPU yet, so float64 stays on cuBLAS too. When a shape measures faster, its
+    # crossover goes here, from that table.
     return cupy.matmul(a, b, out=out)
 
 
@@ -164,12 +176,14 @@ def _extents(a: Any, b: Any) -> tuple[int, int, int]:
 
 
 def _tiled_supports(a: Any, b: Any, dtype: Any) -> bool:
-    """Our kernel takes float32/float64 and int32 extents and tile counts."""
+    """Our kernels take float32/float64 and int32 extents and tile counts."""
     if np.dtype(dtype) not in FLOAT_DTYPES:
         return False
     m, n, k = _extents(a, b)
-    tile = _TILE[np.dtype(dtype)]
-    return max(m, n, k) <= _INT32_MAX and -(-m // tile) * -(-n // tile) <= _INT32_MAX
+    # float64 has two kernels (which one runs depends on the GPU): both must fit.
+    kernels = (_KERNEL_F32,) if np.dtype(dtype) == np.float32 else _KERNELS_F64
+    tile_counts = (-(-m // rows) * -(-n // cols) for _, _, (rows, cols) in kernels)
+    return max(m, n, k) <= _INT32_MAX and max(tile_counts) <= _INT32_MAX
 
 
 def _check_tiled(a: Any, b: Any, dtype: Any) -> None:
@@ -210,7 +224,7 @@ def _may_overlap(out: Any, x: Any) -> bool:
 
 
 def _matmul_tiled(a: Any, b: Any, shape: tuple[int, ...], dtype: Any, out: Any) -> Any:
-    """Run kernels/matmul.cu on non-empty CuPy operands; the result has ``shape`` and ``dtype``."""
+    """Run our tiled kernel on non-empty CuPy operands; the result has ``shape`` and ``dtype``."""
     import cupy
 
     a2 = a[None, :] if a.ndim == 1 else a
@@ -263,9 +277,14 @@ def _launch(
 
     ``options`` are extra compiler flags, e.g. the tuning knobs of kernels/matmul.cu.
     """
-    tile = _TILE[c.dtype]
-    kernel = _kernels.get_kernel("matmul", _KERNEL_NAMES[c.dtype], options)
-    tiles = -(-m // tile) * -(-n // tile)
+    import cupy
+
+    if c.dtype == np.float32:
+        family, name, (rows, cols), needs = (*_KERNEL_F32, ())
+    else:
+        family, name, (rows, cols), needs = _float64_kernel(cupy.cuda.Device().id)
+    kernel = _kernels.get_kernel(family, name, needs + tuple(options))
+    tiles = -(-m // rows) * -(-n // cols)
     stride_c = m * n
     scalars = (np.int32(m), np.int32(n), np.int32(k))
     strides = (np.int64(stride_a), np.int64(stride_b), np.int64(stride_c))
@@ -285,3 +304,53 @@ def _launch(
             *strides,
         )
         _kernels.launch(kernel, (tiles, 1, chunk), (_THREADS,), args, op="matmul", shapes=shapes)
+
+
+@functools.cache
+def _float64_kernel(device_id: int) -> tuple[str, str, tuple[int, int], tuple[str, ...]]:
+    """The float64 kernel for a device, and the compiler options it needs.
+
+    Tensor cores from compute capability 8.0, FMA units below. Cached per device.
+    kernels/matmul_dmma.cu includes <mma.h>, which NVRTC finds only on an include path:
+    CuPy passes its CUDA toolkit's, and when that lacks the header (NVRTC from a pip wheel)
+    the toolkit beside nvcc is tried. Should neither compile, the FMA kernel runs instead,
+    after a RuntimeWarning that carries the compiler's log.
+    """
+    if _compute_capability(device_id) < _DMMA_MIN_CAPABILITY:
+        return (*_KERNEL_F64_FMA, ())
+    family, name, tile = _KERNEL_F64_DMMA
+    errors = []
+    for options in _mma_include_options():
+        try:
+            _kernels.get_kernel(family, name, options)
+        except _kernels.KernelError as exc:
+            errors.append(str(exc))
+            continue
+        return family, name, tile, options
+    warnings.warn(
+        f"gpumath.matmul: the float64 tensor-core kernel does not compile for CUDA device "
+        f"{device_id}; using the FMA kernel instead.\n" + "\n".join(errors),
+        RuntimeWarning,
+        stacklevel=3,
+    )
+    return (*_KERNEL_F64_FMA, ())
+
+
+def _mma_include_options() -> list[tuple[str, ...]]:
+    """Compiler options to try for <mma.h>: none (CuPy's include path), then nvcc's toolkit."""
+    from .._compile_check import find_nvcc
+
+    candidates: list[tuple[str, ...]] = [()]
+    nvcc = find_nvcc()
+    if nvcc is not None:
+        include = Path(nvcc).resolve().parent.parent / "include"
+        if (include / "mma.h").is_file():
+            candidates.append((f"-I{include}",))
+    return candidates
+
+
+def _compute_capability(device_id: int) -> int:
+    """Compute capability of a CUDA device as major * 10 + minor (CuPy gives e.g. "90")."""
+    import cupy
+
+    return int(cupy.cuda.Device(device_id).compute_capability)

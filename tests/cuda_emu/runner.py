@@ -41,6 +41,8 @@ EMU_DIR = Path(__file__).resolve().parent
 REPO = EMU_DIR.parents[1]
 KERNELS_DIR = REPO / "kernels"
 HEADER = EMU_DIR / "cuda_emu.h"
+# Stand-ins for CUDA system headers (<mma.h>: the WMMA API), searched before any other.
+SYSTEM_INCLUDE_DIR = EMU_DIR / "include"
 RUNTIME_SRC = EMU_DIR / "emu_runtime.cpp"
 
 CXX = os.environ.get("GM_EMU_CXX", "g++")
@@ -465,6 +467,7 @@ class EmuModule:
                 *KERNELS_DIR.glob("*.h"),
                 *path.parent.glob("*.cuh"),
                 *path.parent.glob("*.h"),
+                *SYSTEM_INCLUDE_DIR.glob("*.h"),
             }
         )
         key = _digest(
@@ -489,6 +492,7 @@ class EmuModule:
                         *flags,
                         "-include",
                         str(HEADER),
+                        f"-I{SYSTEM_INCLUDE_DIR}",
                         f"-I{KERNELS_DIR}",
                         f"-I{path.parent}",
                         str(src),
