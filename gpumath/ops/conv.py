@@ -7,8 +7,9 @@
 * CPU (NumPy arrays): ``"direct"`` and ``"implicit_gemm"`` both run im2col (a strided view,
   one copy) and one BLAS GEMM per group, at stride 1 along the first spatial axis with that
   axis left out of the copy (``_conv_xp._conv_rows``), ``"fft"`` runs ``numpy.fft``;
-* both: ``"winograd"`` (2-D 3x3, stride 1, dilation 1) is array code, transforms plus one
-  batched GEMM (cuBLAS / BLAS), in _conv_winograd.py.
+* ``"winograd"`` (2-D 3x3, stride 1, dilation 1): on CuPy arrays the transform kernels of
+  kernels/winograd.cu (_conv_winograd_cuda.py) around one batched cuBLAS GEMM; on NumPy
+  arrays the array code of _conv_winograd.py (transforms plus one batched BLAS GEMM).
 
 The backward functions build on the same paths (``_conv_backward``).
 """
