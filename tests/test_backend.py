@@ -232,4 +232,3 @@ def test_sign_propagates_nan_like_numpy(xp, rng, dtype):
     got = _xp.sign(xp.asarray(host), _backend.array_namespace(xp.asarray(host)))
     assert got.dtype == dtype
     np.testing.assert_array_equal(gm.to_numpy(got), np.sign(host))  # NaN where NaN
-
