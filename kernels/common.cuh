@@ -24,6 +24,19 @@ __device__ __forceinline__ bool gm_is_aligned(const void* ptr, unsigned long lon
     return (reinterpret_cast<unsigned long long>(ptr) & (bytes - 1)) == 0;
 }
 
+// Which (tile_m, tile_n) of a tiles_m x tiles_n grid of C tiles block `pid` computes, in a
+// GEMM launched as a 1-D grid: consecutive blocks sweep `group_m` tile rows column by column,
+// so the A and B panels they read stay in L2 between them.
+__device__ __forceinline__ void gm_grouped_tile(int pid, int tiles_m, int tiles_n, int group_m,
+                                                int& tile_m, int& tile_n) {
+    const int per_group = group_m * tiles_n;
+    const int first_m = (pid / per_group) * group_m;
+    const int rows_here = min(tiles_m - first_m, group_m);
+    const int in_group = pid % per_group;
+    tile_m = first_m + in_group % rows_here;
+    tile_n = in_group / rows_here;
+}
+
 // One source for both compilers (the emulation lane, tests/cuda_emu, defines GM_EMU):
 //
 // GM_DYNAMIC_SHARED(T, name) declares `T* name` pointing at the launch's dynamic shared

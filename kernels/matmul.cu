@@ -38,9 +38,9 @@
 // a 16-deep tile with the K loop fully unrolled (min_blocks 1) was fastest: 0.80-0.83x
 // cuBLAS at 2048-8192 and ragged sizes, against 0.72-0.75x for depth 8 unrolled 8 and
 // 0.66-0.74x for min_blocks 2 (which caps registers at 128). GROUP_M is the
-// number of tile rows a group of consecutive blocks sweeps (L2 reuse, see
-// gm_mm_tile_of_block); BK_F32 the float32 tile depth (8 or 16: 16 halves the barriers per
-// FLOP, costs 16 KiB more shared memory and two vectors of A and B per thread per step).
+// number of tile rows a group of consecutive blocks sweeps (L2 reuse, see gm_grouped_tile
+// in common.cuh); BK_F32 the float32 tile depth (8 or 16: 16 halves the barriers per FLOP,
+// costs 16 KiB more shared memory and two vectors of A and B per thread per step).
 #ifndef GM_MM_GROUP_M
 #define GM_MM_GROUP_M 8
 #endif
@@ -103,19 +103,6 @@ __device__ __forceinline__ void gm_mm_fetch(const T* __restrict__ src, bool row_
 #pragma unroll
         for (int j = 0; j < V; ++j) r[j] = (row_ok && col + j < cols) ? src[j] : T(0);
     }
-}
-
-// Which (tile_m, tile_n) this block computes: consecutive blocks sweep GROUP_M tile rows
-// column by column, so the A and B panels they read stay in L2 between them.
-__device__ __forceinline__ void gm_mm_tile_of_block(int tiles_m, int tiles_n, int& tile_m,
-                                                    int& tile_n) {
-    const int pid = blockIdx.x;
-    const int per_group = GM_MM_GROUP_M * tiles_n;
-    const int first_m = (pid / per_group) * GM_MM_GROUP_M;
-    const int rows_here = min(tiles_m - first_m, GM_MM_GROUP_M);
-    const int in_group = pid % per_group;
-    tile_m = first_m + in_group % rows_here;
-    tile_n = in_group / rows_here;
 }
 
 // Epilogue of gm_linear: activation codes shared with gpumath/ops/linear.py (_ACTIVATIONS).
@@ -230,7 +217,7 @@ __device__ __forceinline__ void gm_matmul_body(const T* __restrict__ A, const T*
 
     const int tiles_m = (M + BM - 1) / BM, tiles_n = (N + BN - 1) / BN;
     int tile_m, tile_n;
-    gm_mm_tile_of_block(tiles_m, tiles_n, tile_m, tile_n);
+    gm_grouped_tile(blockIdx.x, tiles_m, tiles_n, GM_MM_GROUP_M, tile_m, tile_n);
     const int m0 = tile_m * BM, n0 = tile_n * BN;
     const int k_steps = (K + BK - 1) / BK;
     const bool a_vec = gm_mm_vec_ok<V>(A, K, stride_a);

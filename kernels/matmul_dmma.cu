@@ -117,19 +117,6 @@ __device__ __forceinline__ void gm_dmma_stage(double (*As)[GM_DMMA_LDA],
     }
 }
 
-// Which (tile_m, tile_n) this block computes: consecutive blocks sweep GROUP_M tile rows
-// column by column, so the A and B panels they read stay in L2 between them.
-__device__ __forceinline__ void gm_dmma_tile_of_block(int tiles_m, int tiles_n, int& tile_m,
-                                                      int& tile_n) {
-    const int pid = blockIdx.x;
-    const int per_group = GM_DMMA_GROUP_M * tiles_n;
-    const int first_m = (pid / per_group) * GM_DMMA_GROUP_M;
-    const int rows_here = min(tiles_m - first_m, GM_DMMA_GROUP_M);
-    const int in_group = pid % per_group;
-    tile_m = first_m + in_group % rows_here;
-    tile_n = in_group / rows_here;
-}
-
 __device__ __forceinline__ void gm_matmul_dmma_body(const double* __restrict__ A,
                                                     const double* __restrict__ B,
                                                     double* __restrict__ C, int M, int N, int K,
@@ -146,7 +133,7 @@ __device__ __forceinline__ void gm_matmul_dmma_body(const double* __restrict__ A
     const int tiles_m = (M + GM_DMMA_BM - 1) / GM_DMMA_BM;
     const int tiles_n = (N + GM_DMMA_BN - 1) / GM_DMMA_BN;
     int tile_m, tile_n;
-    gm_dmma_tile_of_block(tiles_m, tiles_n, tile_m, tile_n);
+    gm_grouped_tile(blockIdx.x, tiles_m, tiles_n, GM_DMMA_GROUP_M, tile_m, tile_n);
     const int m0 = tile_m * GM_DMMA_BM, n0 = tile_n * GM_DMMA_BN;
     const int k_steps = (K + GM_DMMA_BK - 1) / GM_DMMA_BK;
     const bool a_vec = gm_is_aligned(A, 16) && K % 2 == 0 && stride_a % 2 == 0;
