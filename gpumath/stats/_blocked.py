@@ -118,7 +118,7 @@ def shift_error_negligible(s2: Any, shift: Any, n: int) -> bool:
     var = s2 / n
     eps = _EPS[np.dtype(var.dtype)]
     if np.ndim(var) == 0:  # one slice: Python floats, a quarter of the time of NumPy's
-        v, m = float(var), float(np.reshape(shift, ()))
+        v, m = float(var), float(shift.item())  # shift: one value, of any rank
         worst = (v + m * m) / v if v > 0 else math.inf  # zero variance: never negligible
     else:
         with np.errstate(divide="ignore", invalid="ignore"):  # inf or NaN: never negligible

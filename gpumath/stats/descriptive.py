@@ -95,8 +95,9 @@ class _Reduction:
 
     def shape(self, result: Any, xp: Any) -> Any:
         """Give a kept-shape result the requested shape (an array, also when 0-d)."""
-        if isinstance(result, np.generic):  # a NumPy scalar: the 0-d array, 1 us not 2
-            return np.reshape(np.asarray(result), self.out_shape)
+        if isinstance(result, np.generic):  # a NumPy scalar: the 0-d array, 0.3 us not 2
+            result = np.asarray(result)
+            return result if not self.out_shape else result.reshape(self.out_shape)
         if result.shape == self.out_shape:
             return result  # already so: skip two wrapped calls (per-call overhead)
         return xp.reshape(xp.asarray(result), self.out_shape)
