@@ -72,8 +72,18 @@ def _leaf(x: Any, name: str) -> Tensor:
     return Tensor(x, (), None, True)
 
 
+def _check_fun(fun: Any) -> None:
+    """TypeError now, not at the first call of the returned function."""
+    if not callable(fun):
+        raise TypeError(f"`fun` must be callable; got {type(fun).__name__}")
+
+
 def _argnums(argnums: int | Sequence[int], nargs: int) -> tuple[int, ...]:
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    nums = (argnums,) if isinstance(argnums, int | np.integer) else argnums
+    if not isinstance(nums, Sequence) or not all(
+        isinstance(i, int | np.integer) and not isinstance(i, bool) for i in nums
+    ):
+        raise TypeError(f"`argnums` must be an int or a sequence of ints; got {argnums!r}")
     for i in nums:
         if not -nargs <= i < nargs:
             raise ValueError(f"`argnums` must index the {nargs} argument(s); got {i}")
@@ -143,6 +153,7 @@ def value_and_grad(
     >>> ad.value_and_grad(lambda x: ad.sum(x ** 3))(np.array([1.0, 2.0]))
     (array(9.), array([ 3., 12.]))
     """
+    _check_fun(fun)
 
     def wrapped(*args: Any) -> tuple[Any, Any]:
         nums = _argnums(argnums, len(args))
@@ -288,6 +299,7 @@ def jacobian(fun: Callable[..., Any], argnums: int = 0, *, mode: str = "rev") ->
     array([[2., 1., 0.],
            [0., 3., 2.]])
     """
+    _check_fun(fun)
     if mode not in ("rev", "fwd"):
         raise ValueError(f"`mode` must be 'rev' or 'fwd'; got {mode!r}")
     if not isinstance(argnums, int):
@@ -451,6 +463,7 @@ def checkpoint(fun: Callable[..., Any]) -> Callable[..., Any]:
     >>> ad.grad(lambda x: ad.sum(block(x)))(np.zeros(2))
     array([1., 1.])
     """
+    _check_fun(fun)
 
     def wrapped(*args: Any) -> Any:
         traced = [a for a in args if type(a) is Tensor and a.requires_grad]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._core import Tensor, active, lift, make
-from ._ops_shape import reshape
+from ._ops_shape import axis_index, reshape
 
 __all__ = ["broadcast_to", "max", "mean", "sum", "sum_to_shape"]
 
@@ -13,9 +13,12 @@ __all__ = ["broadcast_to", "max", "mean", "sum", "sum_to_shape"]
 def _axes(axis: int | tuple[int, ...] | None, ndim: int) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
-    if isinstance(axis, int):
+    if not isinstance(axis, tuple | list):
         axis = (axis,)
-    return tuple(sorted(a % ndim for a in axis))
+    axes = tuple(sorted(axis_index(a, ndim) for a in axis))
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"`axis` must not repeat an axis; got {axis!r}")
+    return axes
 
 
 def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from ._core import Tensor, active, data_of, lift, make, zeros_like_shape
 
 __all__ = [
@@ -152,18 +154,27 @@ def concatenate(xs: Sequence[Any], axis: int = 0) -> Tensor:
     return make(xp.concat([t.data for t in ts], axis=axis), tuple(ts), vjp, xp)
 
 
+def axis_index(axis: Any, ndim: int) -> int:
+    """``axis`` as an index in ``[0, ndim)``; an out-of-range axis must not wrap silently."""
+    if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
+        raise TypeError(f"`axis` must be an int; got {axis!r}")
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"`axis` must be in [{-ndim}, {ndim}) for a {ndim}-D array; got {axis}")
+    return int(axis) % ndim
+
+
 def expand_dims(x: Any, axis: int) -> Tensor:
     """Insert a length-1 axis at ``axis``."""
     x = lift(x)
     shape = list(x.shape)
-    shape.insert(axis % (x.ndim + 1), 1)
+    shape.insert(axis_index(axis, x.ndim + 1), 1)
     return reshape(x, shape)
 
 
 def squeeze(x: Any, axis: int) -> Tensor:
     """Remove the length-1 axis ``axis``."""
     x = lift(x)
-    axis = axis % x.ndim
+    axis = axis_index(axis, x.ndim)
     if x.shape[axis] != 1:
         raise ValueError(f"`axis` must name a length-1 axis; got axis {axis} of shape {x.shape}")
     return reshape(x, x.shape[:axis] + x.shape[axis + 1 :])

@@ -60,5 +60,30 @@ def tree_leaves(tree: Any) -> list[Any]:
 def tree_map(fn: Callable[..., Any], tree: Any, *rest: Any) -> Any:
     """Apply ``fn`` leafwise to ``tree`` and trees of the same structure."""
     leaves, spec = tree_flatten(tree)
-    others = [tree_flatten(r)[0] for r in rest]
+    others = []
+    for r in rest:
+        r_leaves, r_spec = tree_flatten(r)
+        # Equal leaf counts are not enough: {"w": .} and {"v": .} would pair silently.
+        if r_spec != spec:
+            raise ValueError(
+                f"the trees must have one structure; got {describe(tree)} and {describe(r)}"
+            )
+        others.append(r_leaves)
     return tree_unflatten(spec, [fn(*xs) for xs in zip(leaves, *others, strict=True)])
+
+
+def describe(tree: Any) -> str:
+    """The structure of ``tree`` with each leaf shown by its shape (for error messages)."""
+    leaves, spec = tree_flatten(tree)
+    return repr(tree_unflatten(spec, [_Leaf(x) for x in leaves]))
+
+
+class _Leaf:
+    """A leaf placeholder whose repr is the leaf's shape, or its type if it has none."""
+
+    def __init__(self, leaf: Any) -> None:
+        shape = getattr(leaf, "shape", None)
+        self.text = f"shape {tuple(shape)}" if shape is not None else type(leaf).__name__
+
+    def __repr__(self) -> str:
+        return f"<{self.text}>"

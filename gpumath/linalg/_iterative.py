@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._backend import array_namespace, asarray, is_cupy_array
+from .._validate import FLOAT_DTYPES
 from ..ops.matmul import matmul
 from ._decomp import EighResult
 
@@ -61,9 +62,20 @@ def _start_vector(
             raise ValueError(f"`v0` must have length {n}; got shape {tuple(v0.shape)}")
         if like is not None:
             array_namespace(like, v0)
+        if np.dtype(v0.dtype) not in FLOAT_DTYPES:
+            raise TypeError(f"`v0` must have dtype float32 or float64; got {v0.dtype}")
+        # A zero start stays zero: every iterate would be 0 / 0 = NaN (one host sync, once).
+        if not bool(array_namespace(v0).any(v0 != 0)):
+            raise ValueError("`v0` must be a non-zero vector; got all zeros")
         return v0
     if n is None:
         raise ValueError("`n` (the operator's size) is required when `v0` is not given")
+    if isinstance(n, bool) or not isinstance(n, int | np.integer):
+        raise TypeError(f"`n` must be an int; got {n!r}")
+    if n < 1:
+        raise ValueError(f"`n` must be >= 1; got {n!r}")
+    if like is None and np.dtype(dtype) not in FLOAT_DTYPES:
+        raise TypeError(f"`dtype` must be float32 or float64; got {np.dtype(dtype)}")
     if like is not None:
         dtype, device = like.dtype, ("cpu" if not is_cupy_array(like) else f"cuda:{like.device.id}")
     host = np.random.default_rng(rng).standard_normal(n).astype(dtype)

@@ -28,10 +28,29 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
     >>> float(la.norm(np.eye(3), ord="fro"))
     1.7320508075688772
     """
-    check_array(x, "x")
+    _check_real(x, "x")
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    if axis is not None and not all(_is_int(a) for a in axes):  # NumPy truncates 1.0 to 1
+        raise TypeError(f"`axis` must be None, an int or a tuple of ints; got {axis!r}")
+    try:
+        return call("svd", x, lib(x).linalg.norm, x, ord=ord, axis=axis, keepdims=keepdims)
+    except ValueError as exc:
+        if "Invalid norm order" not in str(exc):
+            raise
+        raise ValueError(
+            "`ord` must be a vector norm order (a number, inf or -inf) or a matrix one "
+            f"(None, 'fro', 'nuc', inf, -inf, 1, -1, 2, -2) as `axis` selects; got {ord!r}"
+        ) from None
+
+
+def _check_real(x: Any, name: str) -> None:
+    check_array(x, name)
     if np.dtype(x.dtype).kind not in "biuf":
-        raise TypeError(f"`x` must have a real dtype (bool, int or float); got {x.dtype}")
-    return call("svd", x, lib(x).linalg.norm, x, ord=ord, axis=axis, keepdims=keepdims)
+        raise TypeError(f"`{name}` must have a real dtype (bool, int or float); got {x.dtype}")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
 def cond(x: Any, p: Any = None) -> Any:
@@ -49,7 +68,14 @@ def cond(x: Any, p: Any = None) -> Any:
     check_matrix(x, "x", "cond")
     if x.size == 0:
         raise LinAlgError(f"cond: `x` is empty (shape {tuple(x.shape)}); cond is undefined")
-    return call("svd", x, lib(x).linalg.cond, x, p)
+    try:
+        return call("svd", x, lib(x).linalg.cond, x, p)
+    except ValueError as exc:
+        if "Invalid norm order" not in str(exc):
+            raise
+        raise ValueError(
+            f"`p` must be None, 'fro', 'nuc', inf, -inf, 1, -1, 2 or -2; got {p!r}"
+        ) from None
 
 
 def matrix_rank(
@@ -82,7 +108,7 @@ def matrix_rank(
     >>> int(la.matrix_rank(np.array([[1.0, 2.0], [2.0, 4.0]])))
     1
     """
-    check_array(A, "A")
+    _check_real(A, "A")
     if tol is not None and rtol is not None:
         raise ValueError(f"`tol` and `rtol` cannot both be set; got tol={tol!r}, rtol={rtol!r}")
     if not is_cupy_array(A):

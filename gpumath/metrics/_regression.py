@@ -16,7 +16,7 @@ _MULTIOUTPUT = ("raw_values", "uniform_average")
 
 def _prepare(y_true: Any, y_pred: Any, sample_weight: Any, multioutput: str) -> tuple:
     """Validated float arrays of one shape, the weights in their dtype, and xp."""
-    if multioutput not in _MULTIOUTPUT:
+    if not isinstance(multioutput, str) or multioutput not in _MULTIOUTPUT:
         raise ValueError(
             f"`multioutput` must be one of {', '.join(_MULTIOUTPUT)}; got {multioutput!r}"
         )

@@ -61,14 +61,17 @@ def _splits(cv: Any, X: Any, y: Any, classifier: bool, xp: Any) -> list[tuple[An
     if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
         stratify = classifier and y is not None and _holds_classes(y, xp)
         cv = StratifiedKFold(int(cv)) if stratify else KFold(int(cv))
-    if callable(getattr(cv, "split", None)):
+    # A string has a split method and iterates characters: neither is a cross-validator.
+    if callable(getattr(cv, "split", None)) and not isinstance(cv, str | bytes):
         return list(cv.split(X, y))
     try:
+        if isinstance(cv, str | bytes):
+            raise TypeError
         return [(train, test) for train, test in cv]
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise TypeError(
             f"`cv` must be an int, a splitter with split(X, y) or an iterable of "
-            f"(train, test) index pairs; got {type(cv).__name__}"
+            f"(train, test) index pairs; got {cv!r:.80}"
         ) from exc
 
 

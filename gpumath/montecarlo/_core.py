@@ -61,6 +61,21 @@ def check_level(confidence_level: float) -> float:
     return float(confidence_level)
 
 
+def check_callable(f: Any, name: str) -> None:
+    """TypeError unless ``f`` can be called (it is called only deep inside the sampling loop)."""
+    if not callable(f):
+        raise TypeError(f"`{name}` must be callable; got {type(f).__name__}")
+
+
+def check_distribution(dist: Any) -> None:
+    """TypeError unless ``dist`` is a distribution object with ``sample(shape, rng=)``."""
+    if not callable(getattr(dist, "sample", None)):
+        raise TypeError(
+            "`dist` must be a distribution with sample(shape, rng=) (e.g. "
+            f"gpumath.stats.Normal); got {type(dist).__name__}"
+        )
+
+
 def generator(rng: Any, *like: Any) -> Generator:
     """``rng`` as a gpumath Generator, made on the device of the arrays in ``like`` if needed."""
     arrays = [a for a in like if isinstance(a, np.ndarray) or is_cupy_array(a)]

@@ -18,7 +18,9 @@ from ._core import (
     Accumulator,
     MCResult,
     batches,
+    check_callable,
     check_count,
+    check_distribution,
     check_level,
     default_batch,
     generator,
@@ -136,6 +138,7 @@ def integrate(
         )
     n = check_count(n)
     level = check_level(confidence_level)
+    check_callable(f, "f")
     if method not in _METHODS:
         raise ValueError(f"`method` must be one of {', '.join(_METHODS)}; got {method!r}")
     lo, hi, scalar = _host_bounds(lower, upper)
@@ -282,11 +285,21 @@ def expectation(
         )
     n = check_count(n)
     level = check_level(confidence_level)
+    check_callable(f, "f")
+    check_distribution(dist)
     gen = generator(rng)
     if control_variate is not None:
-        g, mean_g = control_variate
-        if not callable(g) or math.isnan(float(mean_g)):
-            raise ValueError("`control_variate` must be a pair (callable g, finite mean of g)")
+        pair = isinstance(control_variate, tuple | list) and len(control_variate) == 2
+        g, mean_g = control_variate if pair else (None, math.nan)
+        if (
+            not callable(g)
+            or not isinstance(mean_g, int | float | np.integer | np.floating)
+            or math.isnan(mean_g)
+        ):
+            raise ValueError(
+                "`control_variate` must be a pair (callable g, finite mean of g); "
+                f"got {control_variate!r}"
+            )
     acc = None
     for m in batches(n, default_batch(batch_size, n)):
         x = dist.sample((m,), rng=gen)
@@ -331,6 +344,7 @@ def clt_experiment(
     """
     sample_size = check_count(sample_size, "sample_size", 1)
     n_repeats = check_count(n_repeats, "n_repeats", 1)
+    check_distribution(dist)
     if tuple(dist.batch_shape) != () or tuple(dist.event_shape) != ():
         raise ValueError("`dist` must be one scalar distribution (no batch or event axes)")
     gen = generator(rng)

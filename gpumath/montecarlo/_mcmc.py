@@ -16,8 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from .._backend import array_namespace, asarray
-from ._core import check_count, generator
+from .._validate import check_array
+from ._core import check_callable, check_count, generator
 
 __all__ = ["MCMCResult", "effective_sample_size", "metropolis_hastings", "split_r_hat"]
 
@@ -102,6 +105,7 @@ def metropolis_hastings(
     >>> np.quantile(draws, [0.025, 0.975], axis=0).shape
     (2, 2)
     """
+    check_callable(logp, "logp")
     n_steps = check_count(n_steps, "n_steps", 4)
     n_chains = check_count(n_chains, "n_chains", 1)
     burn_in = check_count(burn_in, "burn_in", 0)
@@ -121,10 +125,19 @@ def metropolis_hastings(
         raise ValueError(f"`x0` must have shape (d,) or ({n_chains}, d); got {tuple(x.shape)}")
     d = x.shape[1]
     step = xp.astype(asarray(step_size, device=gen.device), dtype)
+    if step.ndim > 1 or (step.ndim == 1 and step.shape[0] not in (1, d)):
+        raise ValueError(
+            f"`step_size` must be a scalar or have shape ({d},); got shape {tuple(step.shape)}"
+        )
     if not bool(xp.all(step > 0)):
         raise ValueError(f"`step_size` must be > 0; got {step_size!r}")
     x = xp.asarray(x, copy=True)
     lp = logp(x)
+    if tuple(getattr(lp, "shape", ())) != (n_chains,):
+        raise ValueError(
+            f"`logp` must map points of shape ({n_chains}, {d}) to ({n_chains},) log densities; "
+            f"got shape {tuple(getattr(lp, 'shape', ()))}"
+        )
     samples = xp.empty((n_keep, n_chains, d), dtype=dtype, device=x.device)
     accepted = xp.zeros((n_chains,), dtype=dtype, device=x.device)
     kept = 0
@@ -143,6 +156,18 @@ def metropolis_hastings(
     return MCMCResult(
         chains, split_r_hat(chains), effective_sample_size(chains), accepted / n_steps
     )
+
+
+def _check_chains(chains: Any) -> None:
+    """Draws must be a real ``(n_chains, n_draws, d)`` array."""
+    check_array(chains, "chains")
+    if np.dtype(chains.dtype).kind not in "iuf":
+        raise TypeError(f"`chains` must have an integer or float dtype; got {chains.dtype}")
+    if chains.ndim != 3:
+        raise ValueError(
+            f"`chains` must be 3-D (n_chains, n_draws, d); got shape {tuple(chains.shape)} "
+            "(for one parameter add the last axis: chains[..., None])"
+        )
 
 
 def _split(chains: Any) -> Any:
@@ -164,6 +189,7 @@ def split_r_hat(chains: Any) -> Any:
     >>> float(split_r_hat(np.random.default_rng(0).standard_normal((4, 1000, 1)))[0]) < 1.01
     True
     """
+    _check_chains(chains)
     xp = array_namespace(chains)
     split = _split(chains)
     n = split.shape[1]
@@ -188,6 +214,7 @@ def effective_sample_size(chains: Any) -> Any:
     >>> 3000 < float(effective_sample_size(white)[0]) < 5000
     True
     """
+    _check_chains(chains)
     xp = array_namespace(chains)
     split = _split(chains)
     m, n = split.shape[0], split.shape[1]

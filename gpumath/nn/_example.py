@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .. import autodiff as ad
 from .. import optim
+from .._validate import check_array
 from ._functional import cross_entropy
 from ._modules import Linear, ReLU, Sequential
 
@@ -52,6 +55,13 @@ def train_mlp(
     >>> nn.accuracy(model, X, y) > 0.9
     True
     """
+    check_array(X, "X")
+    if X.ndim != 2:
+        raise ValueError(f"`X` must be 2-D (N, features); got shape {tuple(X.shape)}")
+    for name, value in (("n_classes", n_classes), ("epochs", epochs)):
+        # epochs=0 would return an untrained model and a NaN loss without complaint
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            raise ValueError(f"`{name}` must be a positive int; got {value!r}")
     sizes = (X.shape[1], *hidden, n_classes)
     layers: list[Any] = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
@@ -80,5 +90,10 @@ def train_mlp(
 def accuracy(model: Any, X: Any, y: Any) -> float:
     """Fraction of rows whose arg-max logit is the label (one host read)."""
     logits = model(X)
+    if tuple(y.shape) != (logits.shape[0],):
+        raise ValueError(
+            f"`y` must have shape ({logits.shape[0]},), one label per row of `X`; "
+            f"got {tuple(y.shape)}"
+        )
     xp = ad.Tensor(logits).xp
     return float(xp.mean(xp.astype(xp.argmax(logits, axis=1) == y, xp.float64)))

@@ -7,12 +7,16 @@ be differentiated with ``gpumath.autodiff``); given only arrays it returns an ar
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import numpy as np
 from array_api_compat import device as _device
 
 from .. import autodiff as ad
+from .._backend import is_cupy_array
+from .._validate import check_array, check_same_shape
 from ..autodiff._core import Tensor, data_of, scalar_like
 
 __all__ = [
@@ -36,10 +40,21 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _arrays_in_arrays_out(fn: F) -> F:
-    """Unwrap the result when no argument was a tensor: plain arrays in, plain array out."""
+    """Unwrap the result when no argument was a tensor: plain arrays in, plain array out.
+
+    The first argument (the input) is checked by its name, for a clear error on a list.
+    """
+    first = next(iter(inspect.signature(fn).parameters))
 
     @functools.wraps(fn)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if args and not _is_tensor_or_array(args[0]):
+            raise TypeError(
+                f"`{first}` must be a NumPy or CuPy array or a Tensor; got "
+                f"{type(args[0]).__name__} (convert with gpumath.asarray)"
+            )
+        if args and np.dtype(args[0].dtype).kind not in "biuf":  # complex: sigmoid drops .imag
+            raise TypeError(f"`{first}` must have a real dtype; got {args[0].dtype}")
         out = fn(*args, **kwargs)
         traced = any(type(a) is Tensor for a in args) or any(
             type(v) is Tensor for v in kwargs.values()
@@ -47,6 +62,22 @@ def _arrays_in_arrays_out(fn: F) -> F:
         return out if traced else data_of(out)
 
     return wrapped  # type: ignore[return-value]
+
+
+def _is_tensor_or_array(x: Any) -> bool:
+    return type(x) is Tensor or isinstance(x, np.ndarray | np.generic) or is_cupy_array(x)
+
+
+def _check_same_shape(a: Any, b: Any, a_name: str, b_name: str) -> None:
+    """Loss operands must match: broadcasting (N, 1) against (N,) would average N * N terms."""
+    check_same_shape(_array_of(a, a_name), _array_of(b, b_name), a_name, b_name)
+
+
+def _array_of(x: Any, name: str) -> Any:
+    """The array under a tensor, or ``x`` itself once it is checked to be an array."""
+    x = data_of(x)
+    check_array(x, name)
+    return x
 
 
 @_arrays_in_arrays_out
@@ -186,6 +217,7 @@ def mse_loss(prediction: Any, target: Any) -> Any:
     >>> float(nn.mse_loss(np.array([1.0, 2.0]), np.array([1.0, 4.0])))
     2.0
     """
+    _check_same_shape(prediction, target, "prediction", "target")
     d = ad.subtract(prediction, target)
     return ad.mean(d * d)
 
@@ -201,6 +233,7 @@ def binary_cross_entropy_with_logits(logits: Any, targets: Any) -> Any:
     >>> float(nn.binary_cross_entropy_with_logits(np.array([1000.0]), np.array([0.0])))
     1000.0
     """
+    _check_same_shape(logits, targets, "logits", "targets")
     return ad.mean(ad.softplus(logits) - ad.multiply(logits, targets))
 
 
@@ -219,7 +252,7 @@ def cross_entropy(logits: Any, labels: Any) -> Any:
     1000.0
     """
     z = ad.Tensor(logits) if type(logits) is not Tensor else logits
-    labels = data_of(labels)
+    labels = _array_of(labels, "labels")
     if z.ndim != 2 or labels.ndim != 1 or labels.shape[0] != z.shape[0]:
         raise ValueError(
             "`logits` must have shape (N, C) and `labels` shape (N,); "
@@ -228,10 +261,24 @@ def cross_entropy(logits: Any, labels: Any) -> Any:
     if labels.dtype.kind not in "iu":
         raise TypeError(f"`labels` must hold integer class indices; got dtype {labels.dtype}")
     xp = z.xp
-    classes = xp.arange(z.shape[1], device=_device(z.data))
-    one_hot = xp.astype(labels[:, None] == classes, z.dtype)
-    picked = ad.sum(z * one_hot, axis=1)
-    return ad.mean(ad.logsumexp(z, axis=1) - picked)
+    n_classes = z.shape[1]
+    if isinstance(labels, np.ndarray):  # on the host the range check costs no device sync
+        bad = (labels < 0) | (labels >= n_classes)
+        if bad.any():
+            raise ValueError(
+                f"`labels` must be class indices in [0, {n_classes}); got {labels[bad][0]}"
+            )
+    device = _device(z.data)
+    hit = labels[:, None] == xp.arange(n_classes, device=device)
+    picked = ad.sum(z * xp.astype(hit, z.dtype), axis=1)
+    # A label outside [0, C) on the device matches no class: make its loss NaN, not -logit 0.
+    shape = (z.shape[0],)
+    nan_rows = xp.where(
+        xp.any(hit, axis=1),
+        xp.zeros(shape, dtype=z.dtype, device=device),
+        xp.full(shape, xp.nan, dtype=z.dtype, device=device),
+    )
+    return ad.mean(ad.logsumexp(z, axis=1) - picked + nan_rows)
 
 
 @_arrays_in_arrays_out
@@ -258,6 +305,12 @@ def dropout(x: Any, p: float, rng: Any, training: bool = True) -> Any:
         raise ValueError(f"`p` must be in [0, 1); got {p!r}")
     if not training or p == 0.0:
         return x
+    _array_of(x, "x")
+    if not callable(getattr(rng, "random", None)):
+        raise TypeError(
+            "`rng` must be a generator with random(size, dtype=) (gpumath.random.default_rng "
+            f"or numpy.random.default_rng); got {type(rng).__name__}"
+        )
     shape = tuple(data_of(x).shape)
     dtype = data_of(x).dtype
     keep = rng.random(shape, dtype=dtype) >= p
@@ -301,6 +354,14 @@ def batch_norm(
     xt = x if type(x) is Tensor else ad.Tensor(x)
     if xt.ndim < 2:
         raise ValueError(f"`x` must have shape (N, C, ...); got {xt.shape}")
+    per_channel = {"running_mean": running_mean, "running_var": running_var}
+    per_channel.update(weight=weight, bias=bias)
+    for name, v in per_channel.items():
+        if v is not None and tuple(_array_of(v, name).shape) != (xt.shape[1],):
+            raise ValueError(
+                f"`{name}` must have shape ({xt.shape[1]},) for the {xt.shape[1]} channels of "
+                f"`x` {xt.shape}; got {tuple(data_of(v).shape)}"
+            )
     axes = (0,) + tuple(range(2, xt.ndim))
     channel_shape = (1, xt.shape[1]) + (1,) * (xt.ndim - 2)
     if training:

@@ -26,11 +26,26 @@ def fans(shape: Sequence[int]) -> tuple[int, int]:
     >>> fans((16, 3, 5, 5))
     (75, 400)
     """
+    if not isinstance(shape, Sequence) or not all(
+        isinstance(n, int | np.integer) and not isinstance(n, bool) for n in shape
+    ):
+        raise TypeError(f"`shape` must be a sequence of ints; got {shape!r}")
+    if any(n < 0 for n in shape):
+        raise ValueError(f"`shape` must be non-negative; got {tuple(shape)}")
     shape = tuple(int(n) for n in shape)
     if len(shape) < 2:
         raise ValueError(f"`shape` must have at least 2 axes (out, in, ...); got {shape}")
     receptive = math.prod(shape[2:])
     return shape[1] * receptive, shape[0] * receptive
+
+
+def _scale(fan: int, numerator: float, gain: float, shape: Sequence[int]) -> float:
+    """``gain * sqrt(numerator / fan)``; a zero fan (an axis of length 0) has no scale."""
+    if fan == 0:
+        raise ValueError(f"`shape` must have non-zero fans; got {tuple(shape)}")
+    if not math.isfinite(gain):
+        raise ValueError(f"`gain` must be finite; got {gain!r}")
+    return gain * math.sqrt(numerator / fan)
 
 
 def _uniform(shape: tuple[int, ...], bound: float, rng: Any, dtype: Any) -> Any:
@@ -55,7 +70,7 @@ def xavier_uniform(
     True
     """
     fan_in, fan_out = fans(shape)
-    return _uniform(tuple(shape), gain * math.sqrt(6.0 / (fan_in + fan_out)), rng, dtype)
+    return _uniform(tuple(shape), _scale(fan_in + fan_out, 6.0, gain, shape), rng, dtype)
 
 
 def xavier_normal(
@@ -71,7 +86,7 @@ def xavier_normal(
     dtype('float32')
     """
     fan_in, fan_out = fans(shape)
-    return _normal(tuple(shape), gain * math.sqrt(2.0 / (fan_in + fan_out)), rng, dtype)
+    return _normal(tuple(shape), _scale(fan_in + fan_out, 2.0, gain, shape), rng, dtype)
 
 
 def he_uniform(shape: Sequence[int], rng: Any, *, dtype: Any = np.float32) -> Any:
@@ -85,7 +100,7 @@ def he_uniform(shape: Sequence[int], rng: Any, *, dtype: Any = np.float32) -> An
     (3, 4)
     """
     fan_in, _ = fans(shape)
-    return _uniform(tuple(shape), math.sqrt(6.0 / fan_in), rng, dtype)
+    return _uniform(tuple(shape), _scale(fan_in, 6.0, 1.0, shape), rng, dtype)
 
 
 def he_normal(shape: Sequence[int], rng: Any, *, dtype: Any = np.float32) -> Any:
@@ -99,4 +114,4 @@ def he_normal(shape: Sequence[int], rng: Any, *, dtype: Any = np.float32) -> Any
     (3, 4)
     """
     fan_in, _ = fans(shape)
-    return _normal(tuple(shape), math.sqrt(2.0 / fan_in), rng, dtype)
+    return _normal(tuple(shape), _scale(fan_in, 2.0, 1.0, shape), rng, dtype)

@@ -22,6 +22,15 @@ from ._init import he_uniform
 __all__ = ["BatchNorm", "Conv2d", "Flatten", "Linear", "Module", "ReLU", "Sequential"]
 
 
+def _check_sizes(**sizes: Any) -> None:
+    """Layer sizes are positive ints (a zero fan would divide by zero in the initialiser)."""
+    for name, n in sizes.items():
+        if isinstance(n, bool) or not isinstance(n, int | np.integer):
+            raise TypeError(f"`{name}` must be a positive int; got {n!r}")
+        if n < 1:
+            raise ValueError(f"`{name}` must be a positive int; got {n!r}")
+
+
 class Module:
     """Base class: parameters as a flat list, a functional ``apply`` and a training flag."""
 
@@ -100,6 +109,7 @@ class Linear(_Params):
         bias: bool = True,
         dtype: Any = np.float32,
     ) -> None:
+        _check_sizes(in_features=in_features, out_features=out_features)
         self.weight = he_uniform((out_features, in_features), rng, dtype=dtype)
         # PyTorch's bias bound 1/sqrt(fan_in): small, non-zero, on the weight's device.
         b = he_uniform((out_features, in_features), rng, dtype=dtype)[:, 0] / math.sqrt(6.0)
@@ -136,6 +146,7 @@ class Conv2d(_Params):
         bias: bool = True,
         dtype: Any = np.float32,
     ) -> None:
+        _check_sizes(in_channels=in_channels, out_channels=out_channels, kernel_size=kernel_size)
         shape = (out_channels, in_channels, kernel_size, kernel_size)
         self.weight = he_uniform(shape, rng, dtype=dtype)
         self.bias = self.weight[:, 0, 0, 0] * 0 if bias else None
@@ -165,6 +176,7 @@ class BatchNorm(_Params):
     def __init__(
         self, num_features: int, like: Any, *, momentum: float = 0.1, eps: float = 1e-5
     ) -> None:
+        _check_sizes(num_features=num_features)
         xp = ad.Tensor(like).xp
         base = xp.reshape(like, (-1,))[:1] * 0  # one zero on like's device and dtype
         self.bias = xp.broadcast_to(base, (num_features,)) + 0

@@ -61,6 +61,8 @@ def clip(x: Any, lo: Any = None, hi: Any = None, /, *, out: Any = None) -> Any:
     check_real_dtype(x, "x")
     check_scalar_or_array(lo, "lo")
     check_scalar_or_array(hi, "hi")
+    if not (_is_scalar(lo) and _is_scalar(hi)):
+        _check_bounds_broadcast(x, lo, hi)
     # Fast dispatch for the common cases: array_namespace costs ~10 us per call, as much as
     # np.clip on a small array. Anything unusual takes the general path below.
     if type(x) is np.ndarray and _host_only(lo, hi, out):
@@ -90,6 +92,18 @@ def _host_only(lo: Any, hi: Any, out: Any) -> bool:
     )
 
 
+def _check_bounds_broadcast(x: Any, lo: Any, hi: Any) -> None:
+    """Array bounds must broadcast against ``x`` (named here, not in a NumPy/CuPy message)."""
+    shapes = (tuple(x.shape), tuple(np.shape(lo)), tuple(np.shape(hi)))
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ValueError(
+            "`lo` and `hi` must broadcast against `x`; got shapes "
+            f"x {shapes[0]}, lo {shapes[1]}, hi {shapes[2]}"
+        ) from None
+
+
 def _clip_numpy(x: Any, lo: Any, hi: Any, out: Any) -> Any:
     """NumPy's clip is this very definition, in one pass and without copies."""
     if out is not None:
@@ -97,7 +111,9 @@ def _clip_numpy(x: Any, lo: Any, hi: Any, out: Any) -> Any:
             shape = x.shape
         else:
             shape = np.broadcast_shapes(x.shape, np.shape(lo), np.shape(hi))
-        check_out(out, shape, out.dtype)
+        # The result's own dtype, as on the GPU: NumPy would cast silently into any
+        # same-kind `out` (float64 results into a float32 `out`).
+        check_out(out, shape, np.result_type(x, *(b for b in (lo, hi) if b is not None)))
     return np.clip(x, lo, hi, out=out)
 
 

@@ -65,6 +65,9 @@ def clip_by_norm(x: Any, max_norm: float) -> Any:
     >>> cn.clip_by_norm(np.array([3.0, 4.0]), 1.0)
     array([0.6, 0.8])
     """
+    check_array(x, "x")  # named here: the shared check below would call it `arrays[0]`
+    if x.dtype not in FLOAT_DTYPES:
+        raise TypeError(f"`x` must have dtype float32 or float64; got {x.dtype}")
     clipped, _ = clip_by_global_norm([x], max_norm)
     return clipped[0]
 

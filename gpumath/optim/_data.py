@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .._backend import asarray, device_of
+from .._validate import check_array
 
 __all__ = ["batches"]
 
@@ -35,6 +36,8 @@ def batches(
     """
     if not isinstance(batch_size, int) or batch_size <= 0:
         raise ValueError(f"`batch_size` must be a positive int; got {batch_size!r}")
+    check_array(X, "X")
+    check_array(y, "y")
     n = X.shape[0]
     if y.shape[0] != n:
         raise ValueError(

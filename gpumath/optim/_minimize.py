@@ -137,6 +137,17 @@ def minimize(
     """
     if method not in METHODS:
         raise ValueError(f"`method` must be one of {METHODS}; got {method!r}")
+    if not callable(fun):
+        raise TypeError(f"`fun` must be callable; got {type(fun).__name__}")
+    if tol is not None:
+        if isinstance(tol, bool) or not isinstance(tol, int | float | np.integer | np.floating):
+            raise TypeError(f"`tol` must be None or a real number; got {tol!r}")
+        if not tol >= 0:  # also rejects NaN
+            raise ValueError(f"`tol` must be >= 0; got {tol!r}")
+    if maxiter is not None and (
+        isinstance(maxiter, bool) or not isinstance(maxiter, int | np.integer)
+    ):
+        raise TypeError(f"`maxiter` must be None or an int; got {maxiter!r}")
     if not hasattr(x0, "dtype") or np.dtype(x0.dtype).kind != "f":
         raise TypeError(
             f"`x0` must be a float32 or float64 array; got {type(x0).__name__} "

@@ -17,8 +17,10 @@ import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from ..autodiff._core import namespace
-from ..autodiff._tree import tree_flatten, tree_leaves, tree_map, tree_unflatten
+from ..autodiff._tree import describe, tree_flatten, tree_leaves, tree_map, tree_unflatten
 from ._fused import adam_leaf, add_square, axpby, scaled_ratio
 
 __all__ = [
@@ -94,9 +96,9 @@ def _zeros_like(tree: Any) -> Any:
 def _check_positive(value: Any, name: str, allow_zero: bool = False) -> None:
     if callable(value):
         return
-    if not isinstance(value, int | float) or math.isnan(value):
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise TypeError(f"`{name}` must be a number or a schedule; got {value!r}")
-    if value < 0 or (value == 0 and not allow_zero):
+    if math.isnan(value) or value < 0 or (value == 0 and not allow_zero):
         raise ValueError(f"`{name}` must be {'>= 0' if allow_zero else '> 0'}; got {value!r}")
 
 
@@ -113,6 +115,13 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
     [array([-0.1 ,  0.05])]
     """
 
+    for i, t in enumerate(transforms):
+        if not (callable(getattr(t, "init", None)) and callable(getattr(t, "update", None))):
+            raise TypeError(
+                f"`transforms[{i}]` must be a GradientTransformation (init, update); got "
+                f"{type(t).__name__}"
+            )
+
     def init(params: Any) -> tuple[Any, ...]:
         return tuple(t.init(params) for t in transforms)
 
@@ -128,6 +137,12 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
 
 def scale(step_size: float) -> GradientTransformation:
     """``u <- step_size * u``."""
+    if isinstance(step_size, bool) or not isinstance(
+        step_size, int | float | np.integer | np.floating
+    ):
+        raise TypeError(f"`step_size` must be a real number; got {step_size!r}")
+    if not math.isfinite(step_size):
+        raise ValueError(f"`step_size` must be finite; got {step_size!r}")
 
     def update(updates: Any, state: EmptyState, params: Any = None) -> tuple[Any, Any]:
         return tree_map(lambda u: u * step_size, updates), state
@@ -157,7 +172,21 @@ def _map_leaves(fn: Callable[..., tuple[Any, ...]], n_out: int, *trees: Any) -> 
     temporaries of one leaf are freed before the next one allocates); ``fn`` returns
     ``n_out`` arrays, regrouped here into ``n_out`` trees shaped like ``trees[0]``."""
     leaves, spec = tree_flatten(trees[0])
-    others = [tree_flatten(t)[0] for t in trees[1:]]
+    others = []
+    for t in trees[1:]:
+        t_leaves, t_spec = tree_flatten(t)
+        if t_spec != spec:  # e.g. updates for other parameters than the state was built for
+            raise ValueError(
+                f"`updates` must have the structure of the optimizer state; got "
+                f"{describe(trees[0])} and {describe(t)}"
+            )
+        for u, s in zip(leaves, t_leaves, strict=True):
+            if tuple(u.shape) != tuple(s.shape):  # the fused kernels must not broadcast
+                raise ValueError(
+                    f"each update must have the shape of its optimizer state; got {tuple(u.shape)}"
+                    f" for a state of shape {tuple(s.shape)}"
+                )
+        others.append(t_leaves)
     results = [fn(*xs) for xs in zip(leaves, *others, strict=True)]
     return [tree_unflatten(spec, [r[i] for r in results]) for i in range(n_out)]
 
@@ -460,11 +489,28 @@ def apply_updates(params: Any, updates: Any) -> Any:
     >>> optim.apply_updates({"w": np.ones(2)}, {"w": np.full(2, -0.5)})
     {'w': array([0.5, 0.5])}
     """
-    return tree_map(lambda p, u: p + namespace(p).astype(u, p.dtype, copy=False), params, updates)
+    if tree_flatten(updates)[1] != tree_flatten(params)[1]:
+        raise ValueError(
+            f"`updates` must have the structure of `params`; got {describe(updates)} for "
+            f"{describe(params)}"
+        )
+    return tree_map(_add_update, params, updates)
+
+
+def _add_update(p: Any, u: Any) -> Any:
+    """``p + u`` in ``p``'s dtype; an update must not broadcast a parameter to a new shape."""
+    if tuple(u.shape) != tuple(p.shape):
+        raise ValueError(
+            f"each update must have its parameter's shape; got an update of shape "
+            f"{tuple(u.shape)} for a parameter of shape {tuple(p.shape)}"
+        )
+    return p + namespace(p).astype(u, p.dtype, copy=False)
 
 
 def global_norm(tree: Any) -> Any:
     """``sqrt(sum of squares)`` over every leaf, as a device scalar (no host sync)."""
     leaves = tree_leaves(tree)
+    if not leaves:
+        raise ValueError(f"`tree` must hold at least one array; got {tree!r}")
     xp = namespace(leaves[0])
     return xp.sqrt(sum(xp.sum(leaf * leaf) for leaf in leaves))

@@ -16,18 +16,37 @@ Size = int | Sequence[int] | None
 
 def as_shape(size: Size, *params: Any) -> tuple[int, ...]:
     """Output shape: ``size`` when given (parameters must broadcast to it), else theirs."""
-    param_shape = np.broadcast_shapes(*(np.shape(p) for p in params))
+    shapes = [np.shape(p) for p in params]
+    try:
+        param_shape = np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ValueError(f"the parameters must broadcast together; got shapes {shapes}") from None
     if size is None:
         return param_shape
-    shape = (size,) if isinstance(size, int | np.integer) else tuple(size)
-    if any(int(s) < 0 for s in shape):
-        raise ValueError(f"`size` must be non-negative; got {size!r}")
+    shape = (size,) if isinstance(size, int | np.integer) else size
+    # A float or a string would pass int() and be truncated or parsed: accept only ints.
+    if (
+        isinstance(shape, str)
+        or not isinstance(shape, Sequence | np.ndarray)
+        or not all(_is_int(s) for s in shape)
+    ):
+        raise TypeError(f"`size` must be None, an int or a sequence of ints; got {size!r}")
     shape = tuple(int(s) for s in shape)
-    if np.broadcast_shapes(shape, param_shape) != shape:
+    if any(s < 0 for s in shape):
+        raise ValueError(f"`size` must be non-negative; got {size!r}")
+    try:
+        fits = np.broadcast_shapes(shape, param_shape) == shape
+    except ValueError:
+        fits = False
+    if not fits:
         raise ValueError(
             f"`size` {shape} must be a shape the parameters {param_shape} broadcast to"
         )
     return shape
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
 def float_dtype(dtype: Any, *params: Any) -> np.dtype:
@@ -50,6 +69,16 @@ def check_scalar(value: Any, name: str, test: Callable[[float], bool], text: str
     if isinstance(value, int | float | np.integer | np.floating):
         if math.isnan(float(value)) or not test(float(value)):
             raise ValueError(f"`{name}` must be {text}; got {float(value)!r}")
+
+
+def check_counts(n: Any, name: str) -> None:
+    """Array counts must have an integer dtype: casting 2.5 to int64 would silently give 2
+    (scalars are checked by value with :func:`check_scalar`)."""
+    if isinstance(n, int | float | np.integer | np.floating):
+        return
+    dtype = n.dtype if isinstance(n, np.ndarray) or is_cupy_array(n) else np.asarray(n).dtype
+    if np.dtype(dtype).kind not in "biu":
+        raise TypeError(f"`{name}` must hold integers; got dtype {dtype}")
 
 
 def first(values: Any, mask: Any) -> Any:

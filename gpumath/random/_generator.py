@@ -8,12 +8,21 @@ the device from the ones it has (uniforms, normals, binomials); nothing goes thr
 from __future__ import annotations
 
 import contextlib
+import math
 from typing import Any
 
 import numpy as np
 
 from .._backend import device_of, get_device, is_cupy_array, use_device
-from ._common import Size, as_shape, check_scalar, float_dtype, on_device, scale_shift_kernel
+from ._common import (
+    Size,
+    as_shape,
+    check_counts,
+    check_scalar,
+    float_dtype,
+    on_device,
+    scale_shift_kernel,
+)
 from ._sampling import SamplingMethods
 
 __all__ = ["Generator", "default_rng"]
@@ -70,14 +79,21 @@ class Generator(SamplingMethods):
 
         return cupy.cuda.Device(int(self.device.split(":")[1]))
 
-    def _arr(self, value: Any, name: str, dtype: Any = None) -> Any:
-        """``value`` as an array on this generator's device (never copied across devices)."""
-        if isinstance(value, np.ndarray) or is_cupy_array(value):
-            if device_of(value) != self.device:
-                raise TypeError(
-                    f"`{name}` lives on {device_of(value)} but the generator on {self.device}; "
-                    "move it with gpumath.to_device(x, device)"
-                )
+    def _arr(self, value: Any, name: str, dtype: Any = None, *, real: bool = True) -> Any:
+        """``value`` as an array on this generator's device (never copied across devices);
+        with ``real``, one of bools, ints or floats (None, strings and complex numbers would
+        otherwise become NaN, fail deep in NumPy, or lose their imaginary part)."""
+        is_array = isinstance(value, np.ndarray) or is_cupy_array(value)
+        if is_array and device_of(value) != self.device:
+            raise TypeError(
+                f"`{name}` lives on {device_of(value)} but the generator on {self.device}; "
+                "move it with gpumath.to_device(x, device)"
+            )
+        if real:
+            kind = np.dtype(value.dtype if is_array else np.asarray(value).dtype).kind
+            if kind not in "biuf":
+                got = f"dtype {value.dtype}" if is_array else repr(value)
+                raise TypeError(f"`{name}` must hold real numbers; got {got}")
         return self._xp.asarray(value, dtype=dtype)
 
     def _param(self, value: Any, name: str, dtype: np.dtype) -> Any:
@@ -129,6 +145,11 @@ class Generator(SamplingMethods):
         >>> bool((x >= -1).all() and (x < 1).all())
         True
         """
+        check_scalar(low, "low", math.isfinite, "finite")
+        check_scalar(high, "high", math.isfinite, "finite")
+        scalars = int | float | np.integer | np.floating
+        if isinstance(low, scalars) and isinstance(high, scalars) and high < low:
+            raise ValueError(f"`high` must be >= `low`; got low={low!r}, high={high!r}")
         dtype = float_dtype(dtype, low, high)
         shape = as_shape(size, low, high)
         if self.device == "cpu" and dtype == np.float64:  # NumPy's own: low + (high - low) * u
@@ -164,12 +185,14 @@ class Generator(SamplingMethods):
         """
         if high is None:
             low, high = 0, low
+        for name, bound in (("low", low), ("high", high)):  # int() would truncate 2.5, fail on NaN
+            check_scalar(bound, name, lambda v: math.isfinite(v) and v == int(v), "an integer")
         scalar = np.ndim(low) == 0 and np.ndim(high) == 0 and not is_cupy_array(low)
         if scalar and int(high) + int(endpoint) <= int(low):
             raise ValueError(f"`high` must be > `low`; got low={int(low)}, high={int(high)}")
-        if self.device == "cpu":
-            return np.asarray(self._gen.integers(low, high, size, dtype=dtype, endpoint=endpoint))
         shape = as_shape(size, low, high)
+        if self.device == "cpu":
+            return np.asarray(self._gen.integers(low, high, shape, dtype=dtype, endpoint=endpoint))
         if scalar:
             lo, hi = int(low), int(high) + int(endpoint)
             if hi - lo - 1 <= _CUPY_INT_RANGE:
@@ -316,6 +339,7 @@ class Generator(SamplingMethods):
         True
         """
         check_scalar(n, "n", lambda v: v >= 0 and v == int(v), "a non-negative integer")
+        check_counts(n, "n")
         check_scalar(p, "p", lambda v: 0 <= v <= 1, "in [0, 1]")
         shape = as_shape(size, n, p)
         trials, prob = self._arr(n, "n", np.int64), self._arr(p, "p", np.float64)

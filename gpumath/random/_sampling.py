@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from .._backend import is_cupy_array
-from ._common import Size, as_shape, check_scalar, first, on_device
+from ._common import Size, as_shape, check_counts, check_scalar, first, on_device
 
 
 class SamplingMethods:
@@ -62,9 +62,18 @@ class SamplingMethods:
         else:
             lg = self._arr(logits, "logits")
             lg = lg if lg.dtype.kind == "f" else lg.astype(np.float64)
-            if bool(xp.isnan(lg).any()) or lg.ndim == 0:
-                raise ValueError("`logits` must be at least 1-d and must not contain NaN")
-            weights = xp.exp(lg - lg.max(axis=-1, keepdims=True))  # stable softmax, unnormalised
+            if lg.ndim == 0 or lg.shape[-1] == 0:
+                raise ValueError(f"`logits` must have at least one category; got shape {lg.shape}")
+            top = lg.max(axis=-1, keepdims=True)
+            # +inf or an all -inf row would turn the shifted exponentials into NaN (or a
+            # silently wrong last category): one host sync checks all three cases.
+            bad = xp.isnan(lg) | xp.isinf(xp.broadcast_to(top, lg.shape))
+            if bool(bad.any()):
+                raise ValueError(
+                    "`logits` must be free of NaN and +inf, with a finite maximum in every "
+                    f"row; got {first(lg, bad)!r}"
+                )
+            weights = xp.exp(lg - top)  # stable softmax, unnormalised
         k = weights.shape[-1]
         shape = as_shape(size, weights[..., 0])
         cdf = xp.cumsum(weights, axis=-1)
@@ -91,6 +100,7 @@ class SamplingMethods:
         ((4, 3), True)
         """
         check_scalar(n, "n", lambda v: v >= 0 and v == int(v), "a non-negative integer")
+        check_counts(n, "n")
         p = self._check_probs(pvals, "pvals").astype(np.float64)
         trials = self._arr(n, "n", np.int64)
         shape = as_shape(size, trials, p[..., 0])
@@ -133,7 +143,7 @@ class SamplingMethods:
             if self.device == "cpu":
                 return self._gen.permutation(int(x))
             return self._permutation_indices(int(x)).astype(np.int64)
-        arr = self._arr(x, "x")
+        arr = self._arr(x, "x", real=False)
         if arr.ndim == 0:
             raise ValueError("`x` must be an integer or an array with at least one axis")
         if self.device == "cpu":
@@ -154,7 +164,7 @@ class SamplingMethods:
         """
         if not (isinstance(x, np.ndarray) or is_cupy_array(x)) or x.ndim == 0:
             raise TypeError(f"`x` must be an array with at least one axis; got {type(x).__name__}")
-        self._arr(x, "x")  # device check
+        self._arr(x, "x", real=False)  # device check
         if self.device == "cpu":
             self._gen.shuffle(x)
             return
@@ -179,7 +189,7 @@ class SamplingMethods:
                 raise ValueError(f"`a` must be > 0; got {int(a)}")
             population, n = None, int(a)
         else:
-            population = self._arr(a, "a")
+            population = self._arr(a, "a", real=False)
             if population.ndim == 0 or population.shape[0] == 0:
                 raise ValueError("`a` must be a positive integer or a non-empty array")
             n = population.shape[0]

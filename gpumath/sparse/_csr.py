@@ -67,7 +67,12 @@ class csr_matrix:  # noqa: N801 - SciPy's name
 
     def __init__(self, arg: Any, shape: Any = None) -> None:
         if _is_array(arg):
-            data, indices, indptr, shape = _from_dense(arg)
+            data, indices, indptr, dense_shape = _from_dense(arg)
+            if shape is not None and check_shape(shape) != dense_shape:
+                raise ValueError(
+                    f"`shape` must match the dense `arg` of shape {dense_shape}; got {shape!r}"
+                )
+            shape = dense_shape
         elif isinstance(arg, tuple) and len(arg) == 2 and isinstance(arg[1], tuple):
             data, (row, col) = arg
             data, indices, indptr, shape = _from_coo(data, row, col, shape)

@@ -88,6 +88,8 @@ def bootstrap(
     >>> bool(res.confidence_interval.low < 10.0 < res.confidence_interval.high)
     True
     """
+    if not callable(statistic):
+        raise TypeError(f"`statistic` must be callable; got {type(statistic).__name__}")
     check_array(data, "data")
     check_real_dtype(data, "data")
     if data.ndim != 1 or data.shape[0] < 2:

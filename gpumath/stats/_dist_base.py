@@ -9,7 +9,7 @@ in NumPy 2 arithmetic. Results never leave the device their inputs live on.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import array_api_compat
@@ -67,16 +67,19 @@ class Distribution:
                     value = array_namespace(value).astype(value, np.float64)
                 strong.append(value)
             else:
-                try:
-                    value = np.asarray(value, dtype=np.float64)
-                except (TypeError, ValueError) as exc:
-                    raise TypeError(
-                        f"`{name}` must be a real number or array; got {value!r}"
-                    ) from exc
+                # np.asarray would turn None into NaN and parse "3" as 3.0: check the kind.
+                if np.asarray(value).dtype.kind not in "biuf":
+                    raise TypeError(f"`{name}` must be a real number or array; got {value!r}")
+                value = np.asarray(value, dtype=np.float64)
             self._params[name] = value
         self._strong = strong
         self._xp = array_namespace(*strong) if strong else None
         self._dtype = np.result_type(*(s.dtype for s in strong)) if strong else None
+        try:
+            self.batch_shape  # noqa: B018 (the parameters must broadcast together)
+        except ValueError:
+            shapes = ", ".join(f"`{n}` {tuple(v.shape)}" for n, v in self._params.items())
+            raise ValueError(f"the parameters must broadcast together; got {shapes}") from None
 
     def _require(self, name: str, test: Callable[[Any], Any], text: str) -> None:
         """Raise ``ValueError("`name` must be <text>; got <first offending value>")``."""
@@ -127,8 +130,12 @@ class Distribution:
     def _params_in(self, xp: Any, dtype: Any, device: Any) -> list[Any]:
         return [xp.asarray(v, dtype=dtype, device=device) for v in self._params.values()]
 
-    def _prepare(self, x: Any) -> tuple[Any, Any, Any, list[Any]]:
+    def _prepare(self, x: Any, name: str = "x") -> tuple[Any, Any, Any, list[Any]]:
         """``(xp, x, dtype, params)``: ``x`` as an array of the result dtype on its device."""
+        kind = np.dtype(x.dtype).kind if _is_array(x) else np.asarray(x).dtype.kind
+        if kind not in "biuf":  # complex would lose its imaginary part, None become NaN
+            got = f"dtype {x.dtype}" if _is_array(x) else repr(x)
+            raise TypeError(f"`{name}` must hold real numbers; got {got}")
         xp, device = self._namespace(x)
         x = x if _is_array(x) else xp.asarray(x, device=device)
         dtype = self._result_dtype(x)
@@ -164,7 +171,14 @@ class Distribution:
     def _sample_setup(self, shape: Any, rng: Any) -> tuple[Generator, tuple[int, ...], Any, list]:
         """Generator, full output shape (``shape + batch_shape``), dtype, params on its device."""
         gen = self._rng(rng)
-        shape = (shape,) if isinstance(shape, int | np.integer) else tuple(shape)
+        shape = (shape,) if isinstance(shape, int | np.integer) else shape
+        if (
+            isinstance(shape, str)
+            or not isinstance(shape, Sequence)
+            or not all(isinstance(s, int | np.integer) and not isinstance(s, bool) for s in shape)
+        ):
+            raise TypeError(f"`shape` must be an int or a sequence of ints; got {shape!r}")
+        shape = tuple(shape)
         if any(int(s) < 0 for s in shape):
             raise ValueError(f"`shape` must be non-negative; got {shape}")
         dtype = self._result_dtype()

@@ -66,7 +66,7 @@ class Normal(_Continuous):
 
     def icdf(self, q: Any) -> Any:
         """Quantile: the ``x`` with ``cdf(x) == q``."""
-        xp, q, dtype, (mu, sigma) = self._prepare(q)
+        xp, q, dtype, (mu, sigma) = self._prepare(q, "q")
         return self._finish(xp, mu + sigma * special_for(xp).ndtri(q), dtype)
 
     def mean(self) -> Any:
@@ -126,7 +126,7 @@ class Uniform(_Continuous):
 
     def icdf(self, q: Any) -> Any:
         """Quantile ``low + q * (high - low)``."""
-        xp, q, dtype, (low, high) = self._prepare(q)
+        xp, q, dtype, (low, high) = self._prepare(q, "q")
         return self._finish(xp, _icdf_domain(xp, q, low + q * (high - low)), dtype)
 
     def mean(self) -> Any:
@@ -177,7 +177,7 @@ class Exponential(_Continuous):
 
     def icdf(self, q: Any) -> Any:
         """Quantile ``-log1p(-q) / rate``."""
-        xp, q, dtype, (rate,) = self._prepare(q)
+        xp, q, dtype, (rate,) = self._prepare(q, "q")
         safe = xp.clip(q, 0.0, 1.0)
         log_survival = special_for(xp).xlog1py(xp.ones_like(safe), -safe)  # -inf at q=1, quietly
         return self._finish(xp, _icdf_domain(xp, q, -log_survival / rate), dtype)
@@ -235,7 +235,7 @@ class Gamma(_Continuous):
 
     def icdf(self, q: Any) -> Any:
         """Quantile through ``gammaincinv``."""
-        xp, q, dtype, (k, rate) = self._prepare(q)
+        xp, q, dtype, (k, rate) = self._prepare(q, "q")
         value = special_for(xp).gammaincinv(k, xp.clip(q, 0.0, 1.0)) / rate
         return self._finish(xp, _icdf_domain(xp, q, value), dtype)
 
@@ -293,7 +293,7 @@ class Beta(_Continuous):
 
     def icdf(self, q: Any) -> Any:
         """Quantile through ``betaincinv``."""
-        xp, q, dtype, (a, b) = self._prepare(q)
+        xp, q, dtype, (a, b) = self._prepare(q, "q")
         value = special_for(xp).betaincinv(a, b, xp.clip(q, 0.0, 1.0))
         return self._finish(xp, _icdf_domain(xp, q, value), dtype)
 

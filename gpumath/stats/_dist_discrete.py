@@ -94,7 +94,7 @@ class Bernoulli(_Discrete):
 
     def logpmf(self, k: Any) -> Any:
         """Log mass at ``k``; -inf outside {0, 1}."""
-        xp, k, dtype, (p,) = self._prepare(k)
+        xp, k, dtype, (p,) = self._prepare(k, "k")
         sp = special_for(xp)
         inside = (k == 0) | (k == 1)
         ks = xp.where(inside, k, xp.zeros_like(k))
@@ -103,14 +103,14 @@ class Bernoulli(_Discrete):
 
     def cdf(self, k: Any) -> Any:
         """P(X <= k)."""
-        xp, k, dtype, (p,) = self._prepare(k)
+        xp, k, dtype, (p,) = self._prepare(k, "k")
         one = xp.ones_like(k)
         value = xp.where(k < 0, 0 * one, xp.where(k < 1, 1 - p, one))
         return self._finish(xp, xp.where(xp.isnan(k), k, value), dtype)
 
     def icdf(self, q: Any) -> Any:
         """Smallest ``k`` with ``cdf(k) >= q``; NaN outside [0, 1]."""
-        xp, q, dtype, (p,) = self._prepare(q)
+        xp, q, dtype, (p,) = self._prepare(q, "q")
         value = xp.where(q <= 1 - p, 0 * q, 0 * q + 1)
         inside = (q >= 0) & (q <= 1)
         return self._finish(xp, xp.where(inside, value, xp.asarray(math.nan, dtype=dtype)), dtype)
@@ -154,7 +154,7 @@ class Poisson(_Discrete):
 
     def logpmf(self, k: Any) -> Any:
         """Log mass ``k log(rate) - rate - log(k!)``; -inf off the non-negative integers."""
-        xp, k, dtype, (rate,) = self._prepare(k)
+        xp, k, dtype, (rate,) = self._prepare(k, "k")
         sp = special_for(xp)
         inside = _integer(xp, k) & (k >= 0)
         ks = xp.where(inside, k, xp.zeros_like(k))
@@ -163,7 +163,7 @@ class Poisson(_Discrete):
 
     def cdf(self, k: Any) -> Any:
         """P(X <= k) ``= gammaincc(floor(k) + 1, rate)``."""
-        xp, k, dtype, (rate,) = self._prepare(k)
+        xp, k, dtype, (rate,) = self._prepare(k, "k")
         kf = xp.floor(xp.where(xp.isfinite(k) & (k >= 0), k, xp.zeros_like(k)))
         value = special_for(xp).gammaincc(kf + 1, rate)
         one = xp.ones_like(value)
@@ -177,7 +177,7 @@ class Poisson(_Discrete):
         A bisection over the integers on ``gammaincc`` (``cupyx.scipy.special`` has no
         ``pdtrik``), with a fixed number of steps: finding the bracket costs one host sync.
         """
-        xp, q, dtype, (rate,) = self._prepare(q)
+        xp, q, dtype, (rate,) = self._prepare(q, "q")
         sp = special_for(xp)
         top = float(xp.max(rate)) if rate.size else 0.0
         # P(X > rate + 10 sqrt(rate) + 50) is below 1e-20 for every rate: cdf(hi) >= q there
@@ -247,7 +247,7 @@ class Categorical(_WithProbs):
 
     def logpmf(self, k: Any) -> Any:
         """Log probability of category ``k``; -inf outside ``0 .. K-1``."""
-        xp, k, dtype, (p,) = self._prepare(k)
+        xp, k, dtype, (p,) = self._prepare(k, "k")
         n = p.shape[-1]
         inside = _integer(xp, k) & (k >= 0) & (k <= n - 1)
         value = self._lookup(xp, p, xp.floor(k))
@@ -256,7 +256,7 @@ class Categorical(_WithProbs):
 
     def cdf(self, k: Any) -> Any:
         """P(X <= k)."""
-        xp, k, dtype, (p,) = self._prepare(k)
+        xp, k, dtype, (p,) = self._prepare(k, "k")
         n = p.shape[-1]
         value = self._lookup(xp, xp.cumulative_sum(p, axis=-1), xp.floor(k))
         value = xp.where(k < 0, 0 * value, xp.where(k >= n - 1, 0 * value + 1, value))
@@ -264,7 +264,7 @@ class Categorical(_WithProbs):
 
     def icdf(self, q: Any) -> Any:
         """Smallest category ``k`` with ``cdf(k) >= q``; NaN for ``q`` outside [0, 1]."""
-        xp, q, dtype, (p,) = self._prepare(q)
+        xp, q, dtype, (p,) = self._prepare(q, "q")
         n = p.shape[-1]
         cdf = xp.cumulative_sum(p, axis=-1)
         count = xp.sum(xp.astype(cdf < q[..., None], dtype), axis=-1)
@@ -377,4 +377,5 @@ class Multinomial(_WithProbs):
     def sample(self, shape: Any = (), *, rng: Any = None) -> Any:
         """int64 counts of shape ``shape + batch_shape + (K,)``."""
         gen, full, dtype, (n, p) = self._sample_setup(shape, rng)
-        return gen.multinomial(n, p, size=full)
+        # n was checked to be whole at construction; the generator takes counts as integers.
+        return gen.multinomial(n.astype(np.int64), p, size=full)
