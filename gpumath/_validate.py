@@ -15,6 +15,13 @@ from ._backend import is_cupy_array
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
+def check_callable(value: Any, name: str) -> None:
+    """TypeError unless ``value`` can be called: at the call that takes it, not deep inside
+    the loop or the returned function that first calls it."""
+    if not callable(value):
+        raise TypeError(f"`{name}` must be callable; got {type(value).__name__}")
+
+
 def check_array(x: Any, name: str) -> None:
     """Raise TypeError unless ``x`` is a NumPy or CuPy array."""
     if not (isinstance(x, np.ndarray) or is_cupy_array(x)):

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .._backend import to_numpy
+from .._validate import check_callable
 from . import _core
 from ._core import Tensor, backward, data_of, make, scalar_like, zeros_like_shape
 from ._tree import tree_flatten, tree_unflatten
@@ -70,12 +71,6 @@ def _leaf(x: Any, name: str) -> Tensor:
             f"got {type(x).__name__} {getattr(x, 'dtype', '')}"
         )
     return Tensor(x, (), None, True)
-
-
-def _check_fun(fun: Any) -> None:
-    """TypeError now, not at the first call of the returned function."""
-    if not callable(fun):
-        raise TypeError(f"`fun` must be callable; got {type(fun).__name__}")
 
 
 def _argnums(argnums: int | Sequence[int], nargs: int) -> tuple[int, ...]:
@@ -153,7 +148,7 @@ def value_and_grad(
     >>> ad.value_and_grad(lambda x: ad.sum(x ** 3))(np.array([1.0, 2.0]))
     (array(9.), array([ 3., 12.]))
     """
-    _check_fun(fun)
+    check_callable(fun, "fun")
 
     def wrapped(*args: Any) -> tuple[Any, Any]:
         nums = _argnums(argnums, len(args))
@@ -299,7 +294,7 @@ def jacobian(fun: Callable[..., Any], argnums: int = 0, *, mode: str = "rev") ->
     array([[2., 1., 0.],
            [0., 3., 2.]])
     """
-    _check_fun(fun)
+    check_callable(fun, "fun")
     if mode not in ("rev", "fwd"):
         raise ValueError(f"`mode` must be 'rev' or 'fwd'; got {mode!r}")
     if not isinstance(argnums, int):
@@ -463,7 +458,7 @@ def checkpoint(fun: Callable[..., Any]) -> Callable[..., Any]:
     >>> ad.grad(lambda x: ad.sum(block(x)))(np.zeros(2))
     array([1., 1.])
     """
-    _check_fun(fun)
+    check_callable(fun, "fun")
 
     def wrapped(*args: Any) -> Any:
         traced = [a for a in args if type(a) is Tensor and a.requires_grad]

@@ -61,12 +61,6 @@ def check_level(confidence_level: float) -> float:
     return float(confidence_level)
 
 
-def check_callable(f: Any, name: str) -> None:
-    """TypeError unless ``f`` can be called (it is called only deep inside the sampling loop)."""
-    if not callable(f):
-        raise TypeError(f"`{name}` must be callable; got {type(f).__name__}")
-
-
 def check_distribution(dist: Any) -> None:
     """TypeError unless ``dist`` is a distribution object with ``sample(shape, rng=)``."""
     if not callable(getattr(dist, "sample", None)):

@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 
 from .._backend import array_namespace, asarray, to_numpy
+from .._validate import check_callable
 from ._core import (
     Accumulator,
     MCResult,
     batches,
-    check_callable,
     check_count,
     check_distribution,
     check_level,

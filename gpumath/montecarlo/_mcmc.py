@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from .._backend import array_namespace, asarray
-from .._validate import check_array
-from ._core import check_callable, check_count, generator
+from .._validate import check_array, check_callable
+from ._core import check_count, generator
 
 __all__ = ["MCMCResult", "effective_sample_size", "metropolis_hastings", "split_r_hat"]
 

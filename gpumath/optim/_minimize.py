@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import autodiff as ad
 from .._backend import is_numpy_namespace, to_numpy
+from .._validate import check_callable
 from ..autodiff._core import namespace
 
 __all__ = ["METHODS", "OptimizeResult", "minimize"]
@@ -137,8 +138,7 @@ def minimize(
     """
     if method not in METHODS:
         raise ValueError(f"`method` must be one of {METHODS}; got {method!r}")
-    if not callable(fun):
-        raise TypeError(f"`fun` must be callable; got {type(fun).__name__}")
+    check_callable(fun, "fun")
     if tol is not None:
         if isinstance(tol, bool) or not isinstance(tol, int | float | np.integer | np.floating):
             raise TypeError(f"`tol` must be None or a real number; got {tol!r}")

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from .._backend import array_namespace, asarray, device_of, is_cupy_array
-from .._validate import check_array, check_real_dtype
+from .._validate import check_array, check_callable, check_real_dtype
 from ._dist_base import special_for
 from ._order import quantile
 
@@ -88,8 +88,7 @@ def bootstrap(
     >>> bool(res.confidence_interval.low < 10.0 < res.confidence_interval.high)
     True
     """
-    if not callable(statistic):
-        raise TypeError(f"`statistic` must be callable; got {type(statistic).__name__}")
+    check_callable(statistic, "statistic")
     check_array(data, "data")
     check_real_dtype(data, "data")
     if data.ndim != 1 or data.shape[0] < 2:
