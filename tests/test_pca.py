@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import gpumath as gm
+from gpumath.linear_model import NotFittedError
 from gpumath.testing import assert_close, rel_error
 
 # scikit-learn is in the test extra; a bare GPU machine without it skips this file visibly.
@@ -99,8 +100,10 @@ def test_params_and_errors(xp, rng):
     assert pca.set_params(n_components=2) is pca and pca.n_components == 2
     with pytest.raises(ValueError, match="unknown parameter 'alpha'"):
         pca.set_params(alpha=1)
-    with pytest.raises(AttributeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="This PCA instance is not fitted yet"):
         pca.transform(xp.ones((2, 3)))
+    with pytest.raises(AttributeError):  # NotFittedError is also one, as in scikit-learn
+        pca.inverse_transform(xp.ones((2, 2)))
     x = xp.asarray(rng.standard_normal((10, 4)))
     with pytest.raises(ValueError, match=r"`n_components` must be .* \[1, 4\]; got 5"):
         PCA(5).fit(x)

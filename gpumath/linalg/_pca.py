@@ -192,8 +192,11 @@ class PCA:
         return array_namespace(X), X
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "components_"):
-            raise AttributeError("this PCA is not fitted yet: call fit(X) first")
+        # scikit-learn's NotFittedError (a ValueError and an AttributeError), as the linear
+        # models raise it; imported here because gpumath.linear_model imports gpumath.linalg.
+        from ..linear_model._base import check_is_fitted
+
+        check_is_fitted(self, "components_")
 
     def _resolve_k(self, n: int, p: int) -> Any:
         k, limit = self.n_components, min(n, p)
