@@ -147,10 +147,17 @@ class PCA:
     def transform(self, X: Any) -> Any:  # noqa: N803
         """Project ``X`` on the components: ``(X - mean_) @ components_.T``."""
         self._check_fitted()
+        check_array(X, "X")
+        if np.dtype(X.dtype).kind in "biu":  # as in fit (and scikit-learn): float64
+            X = array_namespace(X).astype(X, np.float64)
         xp = self._check_input(X, self.n_features_in_)
         projected = matmul(X - self.mean_, self.components_.T)
         if self.whiten:
-            projected = projected / xp.sqrt(self.explained_variance_)
+            # scikit-learn floors the scale at eps: a component of zero variance (constant
+            # data) projects to 0, not 0/0 = NaN.
+            scale = xp.sqrt(self.explained_variance_)
+            floor = xp.full_like(scale, xp.finfo(scale.dtype).eps)
+            projected = projected / xp.maximum(scale, floor)
         return projected
 
     def fit_transform(self, X: Any, y: Any = None) -> Any:  # noqa: N803

@@ -117,6 +117,8 @@ def shift_error_negligible(s2: Any, shift: Any, n: int) -> bool:
     the test of :func:`variance_sums`, also used by ``cov`` on its diagonal."""
     var = s2 / n
     eps = _EPS[np.dtype(var.dtype)]
+    if np.size(var) == 0:  # no slices (shape (0, 4) along axis 1): nothing to correct
+        return True
     if np.ndim(var) == 0:  # one slice: Python floats, a quarter of the time of NumPy's
         v, m = float(var), float(shift.item())  # shift: one value, of any rank
         worst = (v + m * m) / v if v > 0 else math.inf  # zero variance: never negligible

@@ -244,6 +244,10 @@ def finish(m: Moments, xp: Any, *, ddof: float, bias: bool, fisher: bool, eps: f
     n = float(m.n)
     m2 = m.m2 / n
     mean = m.full_mean()
+    if m.lo is not None:
+        # With +-inf in a slice the offsets from the origin are inf - inf = NaN, while
+        # numpy.mean gives the infinity (NaN for both signs): lo + hi says which.
+        mean = xp.where(xp.isinf(m.lo) | xp.isinf(m.hi), m.lo + m.hi, mean)
     flat = m2 <= (eps * mean) ** 2
     safe = xp.where(flat, xp.ones_like(m2), m2)  # no 0/0 warnings where the result is NaN
     nan = xp.full_like(m2, xp.nan)
@@ -330,4 +334,8 @@ def moments_cuda(
     origin = rows[:, 0].astype(np.float64).reshape(kept)
     record = Moments(length, *fields[1:], origin=origin)
     names = ("mean", "variance", "skewness", "kurtosis", "min", "max")
-    return record, {name: stats[k].reshape(kept) for k, name in enumerate(names)}
+    out = {name: stats[k].reshape(kept) for k, name in enumerate(names)}
+    # The kernel's mean of a slice with +-inf is NaN (inf - inf): NumPy's is lo + hi.
+    lo, hi = out["min"], out["max"]
+    out["mean"] = cupy.where(cupy.isinf(lo) | cupy.isinf(hi), lo + hi, out["mean"])
+    return record, out

@@ -16,7 +16,7 @@ import numpy as np
 
 from .._backend import array_namespace, is_cupy_array, is_numpy_namespace
 from .._validate import check_array, check_real_dtype
-from ._moments import normalize_axes, prepare
+from ._moments import normalize_axes, prepare, warn_if_empty
 
 __all__ = ["histogram", "median", "quantile"]
 
@@ -118,7 +118,14 @@ def quantile(
     qs = np.asarray(q.get() if is_cupy_array(q) else q, dtype=np.float64)
     if qs.ndim > 1 or not np.all((qs >= 0) & (qs <= 1)):
         raise ValueError(f"`q` must be a probability or a 1-D sequence of them in [0, 1]; got {q}")
+    return _quantile(x, qs, axis, method, keepdims, median=False)
+
+
+def _quantile(x: Any, qs: np.ndarray, axis: Any, method: str, keepdims: bool, median: bool) -> Any:
+    """:func:`quantile` of checked arguments; ``median``: numpy.median's arithmetic (the
+    middle value itself, or the mean of the two middle values), not interpolation."""
     interpolates = method in _CONTINUOUS or method in ("averaged_inverted_cdf", "midpoint")
+    keepdims = keepdims and getattr(x, "ndim", None) != 0  # a 0-d x has no axes to keep
     if interpolates:
         x, xp = prepare(x)
     else:
@@ -128,6 +135,11 @@ def quantile(
     axes = normalize_axes(axis, x.ndim)
     kept = [i for i in range(x.ndim) if i not in axes]
     n = math.prod(x.shape[a] for a in axes)
+    out_shape = tuple(1 if i in axes else x.shape[i] for i in range(x.ndim)) if keepdims else None
+    rest = out_shape if keepdims else tuple(x.shape[i] for i in kept)
+    if n == 0 and median:  # numpy.median: NaN with "Mean of empty slice"
+        warn_if_empty(n)
+        return xp.full(rest, xp.nan, dtype=x.dtype, device=x.device)
     if n == 0:
         raise ValueError(f"`x` must not be empty along `axis`; got shape {tuple(x.shape)}")
     flat = xp.reshape(xp.permute_dims(x, (*axes, *kept)), (n, *(x.shape[i] for i in kept)))
@@ -140,7 +152,13 @@ def quantile(
     device = x.device
     lo = xp.take(ordered, xp.asarray(lower, device=device), axis=0)
     result = lo
-    if interpolates:
+    if median:
+        # numpy.median: the middle value itself, or the mean of the two middle values. With
+        # infinities, interpolation differs: 3 + (inf - 3) * 0 is NaN, not 3.
+        if n % 2 == 0:
+            hi = xp.take(ordered, xp.asarray(upper, device=device), axis=0)
+            result = (lo + hi) / 2
+    elif interpolates:
         hi = xp.take(ordered, xp.asarray(upper, device=device), axis=0)
         t = xp.reshape(xp.asarray(gamma, dtype=x.dtype, device=device), (-1,) + (1,) * len(kept))
         diff = hi - lo
@@ -149,14 +167,14 @@ def quantile(
     if np.dtype(x.dtype).kind == "f":
         has_nan = xp.isnan(ordered[-1:, ...])  # sorting puts NaN last
         result = xp.where(has_nan, xp.asarray(xp.nan, dtype=x.dtype, device=device), result)
-    out_shape = tuple(1 if i in axes else x.shape[i] for i in range(x.ndim)) if keepdims else None
-    rest = out_shape if keepdims else tuple(x.shape[i] for i in kept)
     return xp.reshape(result, qs.shape + rest)
 
 
 def median(x: Any, /, *, axis: Any = None, keepdims: bool = False) -> Any:
-    """Median along ``axis``, like ``numpy.median``: the 0.5 :func:`quantile` (the mean of
-    the two middle values of an even count, to within one rounding).
+    """Median along ``axis``, like ``numpy.median``: the middle value, or the mean of the
+    two middle values of an even count (so ``[-inf, 3, inf]`` gives 3, where the
+    interpolating 0.5 :func:`quantile` gives NaN, as NumPy's does). An empty slice gives
+    NaN with NumPy's RuntimeWarning.
 
     Examples
     --------
@@ -165,7 +183,7 @@ def median(x: Any, /, *, axis: Any = None, keepdims: bool = False) -> Any:
     >>> median(np.array([[4.0, 1.0, 3.0], [2.0, 8.0, 6.0]]), axis=1)
     array([3., 6.])
     """
-    return quantile(x, 0.5, axis=axis, keepdims=keepdims)
+    return _quantile(x, np.asarray(0.5), axis, "linear", keepdims, median=True)
 
 
 def _bin_count(bins: Any) -> int | None:

@@ -126,6 +126,13 @@ def _stats(
     return out | {"min": m.lo, "max": m.hi}
 
 
+def _keepdims(x: Any, keepdims: bool) -> bool:
+    """``keepdims`` for ``x`` before :func:`prepare` makes a 0-d ``x`` 1-D: NumPy keeps the
+    zero axes of a 0-d array, so its result stays 0-d (SciPy's functions, which take 0-d
+    data as 1-D, keep one axis)."""
+    return keepdims and getattr(x, "ndim", None) != 0
+
+
 def _is_dask(x: Any) -> bool:
     """A dask array, recognised without importing dask."""
     return type(x).__module__.startswith("dask.")
@@ -147,6 +154,7 @@ def mean(x: Any, /, *, axis: Any = None, keepdims: bool = False) -> Any:
         if keepdims:
             raise ValueError("`keepdims` must be False for a dask array; got True")
         return chunked.mean(x, axis=axis)
+    keepdims = _keepdims(x, keepdims)
     x, xp = prepare(x)
     red = _Reduction(x, axis, keepdims)
     if warn_if_empty(red.n):
@@ -170,6 +178,7 @@ def var(x: Any, /, *, axis: Any = None, ddof: float = 0, keepdims: bool = False)
         if keepdims:
             raise ValueError("`keepdims` must be False for a dask array; got True")
         return chunked.var(x, axis=axis, ddof=ddof)
+    keepdims = _keepdims(x, keepdims)
     x, xp = prepare(x)
     return _variance(x, xp, axis, ddof, keepdims)
 
@@ -203,6 +212,7 @@ def std(x: Any, /, *, axis: Any = None, ddof: float = 0, keepdims: bool = False)
         if keepdims:
             raise ValueError("`keepdims` must be False for a dask array; got True")
         return chunked.std(x, axis=axis, ddof=ddof)
+    keepdims = _keepdims(x, keepdims)
     x, xp = prepare(x)
     return xp.sqrt(_variance(x, xp, axis, ddof, keepdims))
 
@@ -241,7 +251,7 @@ def zscore(x: Any, /, *, axis: Any = None, ddof: float = 0) -> Any:
     if red.n == 0:
         return xp.asarray(x, copy=True)
     if warn_if_empty(red.n, ddof):
-        return xp.full_like(x, xp.nan)
+        return xp.reshape(xp.full_like(x, xp.nan), shape)
     # x - mean(x) is exact for data near their rounded mean; subtracting the mean of those
     # deviations then centres them exactly, so data far from zero (1e8 + noise) keep their
     # precision, with no rounded full mean in between.
@@ -283,8 +293,10 @@ def moment(
     if warn_if_empty(red.n):
         return red.nan(x, xp)
     if order == 0 or (order == 1 and center is None):
-        fill = 1.0 if order == 0 else 0.0
-        return xp.full(red.out_shape, fill, dtype=x.dtype, device=x.device)
+        # 1 and 0 by definition, but NaN where the slice holds NaN (scipy.stats.moment).
+        has_nan = xp.any(xp.isnan(x), axis=red.axes)
+        fill = xp.full(has_nan.shape, 1.0 if order == 0 else 0.0, dtype=x.dtype, device=x.device)
+        return red.shape(xp.where(has_nan, xp.full_like(fill, xp.nan), fill), xp)
     if center is None and order <= 4:
         m = moments_xp(x, red.axes, xp, order=order)
         return red.shape((m.m2, m.m3, m.m4)[order - 2] / red.n, xp)
@@ -384,10 +396,12 @@ def describe(x: Any, /, *, axis: Any = None, ddof: float = 1, bias: bool = True)
 
 
 def _variables(x: Any, rowvar: bool, name: str, xp: Any) -> Any:
-    """Data as (variables, observations), like numpy.cov's treatment of ``m`` and ``y``."""
+    """Data as (variables, observations), like numpy.cov's treatment of ``m`` and ``y``:
+    a 1-D array is one variable whatever ``rowvar`` says."""
     if x.ndim > 2:
         raise ValueError(f"`{name}` must be 1-D or 2-D; got shape {tuple(x.shape)}")
-    x = xp.reshape(x, (1, -1)) if x.ndim < 2 else x
+    if x.ndim < 2:
+        return xp.reshape(x, (1, -1))
     return x if rowvar else xp.matrix_transpose(x)
 
 
