@@ -20,7 +20,8 @@
 //
 // Requirements (met by the Python side): blockDim.x is a multiple of 32, at most 1024 (256
 // for the partial kernel). An infinite value makes the moments NaN (inf - inf), where
-// NumPy's mean is ±inf; min and max are NumPy's.
+// NumPy's mean is ±inf (the Python side, moments_cuda, restores that mean from min and max);
+// min and max are NumPy's.
 #include "common.cuh"
 
 #define GM_MOM_FIELDS 7
