@@ -239,3 +239,38 @@ def test_conv2d_of_non_contiguous_inputs(xp, rng, dtype):
     for view in VIEWS:
         got = conv_mod.conv2d(_view(x, xp, view), _view(w, xp, view), padding=1)
         assert_close(got, base, rtol=rtol)
+
+
+# --- empty stacks and samples that NumPy / scikit-learn accept, and all-zero weights -------
+
+
+def test_cond_of_an_empty_stack_is_an_empty_stack(xp):
+    norms = importlib.import_module("gpumath.linalg._norms")
+    for dtype in (np.float32, np.float64):
+        host = np.zeros((2, 0, 3, 3), dtype)
+        got = norms.cond(xp.asarray(host))
+        assert_close(got, np.linalg.cond(host), like=xp.asarray(host))
+    with pytest.raises(norms.LinAlgError, match=r"`x` is empty \(shape \(0, 0\)\)"):
+        norms.cond(xp.zeros((0, 0)))
+
+
+def test_choice_of_nothing_takes_an_empty_population(xp):
+    import gpumath.random as gr
+
+    rng = gr.default_rng(0, device="cuda" if xp is not np else "cpu")
+    ref = np.random.default_rng(0)
+    for a, size in [(0, 0), (0, (2, 0)), (xp.arange(0.0), 0), (xp.arange(3), (0, 4))]:
+        got = rng.choice(a, size=size)
+        host_a = a if isinstance(a, int) else np.asarray(a.get() if xp is not np else a)
+        expect = ref.choice(host_a, size=size)
+        assert tuple(got.shape) == expect.shape and np.dtype(got.dtype) == expect.dtype
+    with pytest.raises(ValueError, match=r"`a` must be > 0; got 0"):
+        rng.choice(0, size=1)
+
+
+@pytest.mark.parametrize("name", ["mean_squared_error", "mean_absolute_error", "r2_score"])
+def test_all_zero_sample_weights_are_an_error_as_in_sklearn(xp, name):
+    metrics = importlib.import_module("gpumath.metrics")
+    y = xp.arange(5.0)
+    with pytest.raises(ValueError, match=r"`sample_weight` must contain at least one non-zero"):
+        getattr(metrics, name)(y, y + 1, sample_weight=xp.zeros(5))

@@ -66,8 +66,10 @@ def cond(x: Any, p: Any = None) -> Any:
     1000.0
     """
     check_matrix(x, "x", "cond")
-    if x.size == 0:
+    if x.shape[-1] == 0 or x.shape[-2] == 0:
         raise LinAlgError(f"cond: `x` is empty (shape {tuple(x.shape)}); cond is undefined")
+    if x.size == 0:  # an empty stack of matrices: an empty stack of numbers, as in NumPy
+        return lib(x).empty(x.shape[:-2], dtype=x.dtype)
     try:
         return call("svd", x, lib(x).linalg.cond, x, p)
     except ValueError as exc:

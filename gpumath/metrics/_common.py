@@ -61,6 +61,8 @@ def check_pair(y_true: Any, y_pred: Any, sample_weight: Any, pred_name: str = "y
             raise TypeError(f"`sample_weight` must be real; got dtype {sample_weight.dtype}")
         sample_weight = xp.astype(sample_weight, xp.float64)
         check_finite(sample_weight, "sample_weight", xp)
+        if not bool(xp.any(sample_weight != 0)):  # as scikit-learn: no 0/0 NaN result
+            raise ValueError("`sample_weight` must contain at least one non-zero number; got all 0")
     return y_true, y_pred, sample_weight, xp
 
 

@@ -184,17 +184,17 @@ class SamplingMethods:
         >>> sorted(rng.choice(5, size=5, replace=False).tolist())
         [0, 1, 2, 3, 4]
         """
+        shape = as_shape(size)
+        m = math.prod(shape)
         if isinstance(a, int | np.integer):
-            if a <= 0:
+            if a < 0 or (a == 0 and m > 0):  # as NumPy: a = 0 only when no samples are taken
                 raise ValueError(f"`a` must be > 0; got {int(a)}")
             population, n = None, int(a)
         else:
             population = self._arr(a, "a", real=False)
-            if population.ndim == 0 or population.shape[0] == 0:
+            if population.ndim == 0 or (population.shape[0] == 0 and m > 0):
                 raise ValueError("`a` must be a positive integer or a non-empty array")
             n = population.shape[0]
-        shape = as_shape(size)
-        m = math.prod(shape)
         probs = None if p is None else self._check_probs(p, "p")
         if probs is not None and probs.shape != (n,):
             raise ValueError(f"`p` must have shape ({n},) like the population; got {probs.shape}")
@@ -203,6 +203,8 @@ class SamplingMethods:
         if self.device == "cpu":
             return np.asarray(self._gen.choice(a, shape, replace=replace, p=probs))
         xp = self._xp
+        if m == 0:  # no samples (the only case an empty population allows): no draw
+            return xp.empty(shape, dtype=np.int64 if population is None else population.dtype)
         if replace and probs is not None:
             idx = self.categorical(probs, size=shape)
         elif replace:
