@@ -40,7 +40,10 @@ def test_randomized_svd_top_singular_values(xp, rng, dtype, shape):
     assert u.shape == (shape[0], 10) and s.shape == (10,) and vh.shape == (10, shape[1])
     assert np.dtype(s.dtype) == dtype and gm.device_of(s) == gm.device_of(a)
     ref = np.linalg.svd(host.astype(np.float64), compute_uv=False)[:10]
-    assert rel_error(s, ref) < (1e-4 if dtype == np.float32 else 1e-8)
+    # float64: the error is the sketch's, ~(s_21 / s_10)**18 = 7e-10 times a heavy-tailed
+    # random factor. Over 12000 seeds at (120, 300): median 9e-11, 0.28% above 1e-8 (the old
+    # bound, a flaky test), max 4.7e-8; one fewer power iteration would give ~7e-8 typical.
+    assert rel_error(s, ref) < (1e-4 if dtype == np.float32 else 3e-7)
     # Orthonormal factors and the right subspace: U^T A V = diag(s).
     assert rel_error(xp.swapaxes(u, 0, 1) @ u, np.eye(10)) < 1e-5
     assert rel_error(xp.swapaxes(u, 0, 1) @ a @ xp.swapaxes(vh, 0, 1), np.diag(ref)) < 1e-4
