@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .._backend import is_numpy_namespace
-from ._conv_args import ConvGeometry
+from ._conv_args import ConvGeometry, make_geometry
 
 __all__ = [
     "conv_fft",
@@ -135,21 +135,15 @@ def row_columns(x: np.ndarray, geom: ConvGeometry) -> tuple[np.ndarray, int]:
     Rows are ordered like the flattened weight ``(C/G, *kernel[1:])``, columns like
     ``(N, rows, *out_size[1:])``: every padded row, not only the output rows.
     """
-    nd, g = geom.nd, geom.groups
-    n, cg = geom.batch, geom.in_channels // g
-    rest_out, rest_kernel = geom.out_size[1:], geom.kernel[1:]
-    xpad = pad_spatial(np.ascontiguousarray(x), geom.padding, np)
-    rows = xpad.shape[2]
-    extents = tuple(geom.extent(a) for a in range(1, nd))
-    view = np.lib.stride_tricks.sliding_window_view(xpad, extents, axis=tuple(range(3, 2 + nd)))
-    steps = tuple(slice(None, o * s, s) for o, s in zip(rest_out, geom.stride[1:], strict=True))
-    taps = tuple(slice(None, None, d) for d in geom.dilation[1:])
-    view = view[(slice(None), slice(None), slice(None), *steps, *taps)]
-    view = view.reshape(n, g, cg, rows, *rest_out, *rest_kernel)
-    # (N, G, Cg, rows, *out_rest, *kernel_rest) -> (G, Cg, *kernel_rest, N, rows, *out_rest)
-    order = (1, 2, *range(3 + nd, 2 + 2 * nd), 0, 3, *range(4, 3 + nd))
-    cols = np.ascontiguousarray(view.transpose(order))
-    return cols.reshape(g, cg * math.prod(rest_kernel), -1), rows
+    # That is im2col of the same input with the first axis's kernel, stride and dilation 1:
+    # its output length along that axis is the padded length.
+    one = (1,)
+    rows_geom = make_geometry(
+        geom.batch, geom.in_channels, geom.out_channels, geom.groups, geom.in_size,
+        one + geom.kernel[1:], one + geom.stride[1:], one + geom.dilation[1:], geom.padding,
+        op="conv",
+    )  # fmt: skip
+    return im2col(x, rows_geom, np), rows_geom.out_size[0]
 
 
 def _conv_rows(x: np.ndarray, weight: np.ndarray, bias: Any, geom: ConvGeometry) -> np.ndarray:
