@@ -246,10 +246,8 @@ def backward(
     stop = {id(t) for t in inputs}
     order, inside = _needed_order(out, stop) if out.requires_grad else ([], stop)
     grads: dict[int, Tensor] = {id(out): seed}
-    before = _RECORDING[0]
-    _RECORDING[0] = create_graph
     pop, get = grads.pop, grads.get
-    try:
+    with _set_recording(create_graph):
         for node in order:  # every node here has parents, hence a vjp
             g = pop(id(node), None)  # free cotangents as soon as they are consumed
             if g is None:
@@ -262,8 +260,6 @@ def backward(
                     k = id(p)
                     prev = get(k)
                     grads[k] = gp if prev is None else prev + gp
-    finally:
-        _RECORDING[0] = before
     return [grads.get(id(t)) for t in inputs]
 
 

@@ -271,14 +271,12 @@ def cross_entropy(logits: Any, labels: Any) -> Any:
     device = _device(z.data)
     hit = labels[:, None] == xp.arange(n_classes, device=device)
     picked = ad.sum(z * xp.astype(hit, z.dtype), axis=1)
+    losses = ad.logsumexp(z, axis=1) - picked
+    if isinstance(labels, np.ndarray):  # range checked above
+        return ad.mean(losses)
     # A label outside [0, C) on the device matches no class: make its loss NaN, not -logit 0.
-    shape = (z.shape[0],)
-    nan_rows = xp.where(
-        xp.any(hit, axis=1),
-        xp.zeros(shape, dtype=z.dtype, device=device),
-        xp.full(shape, xp.nan, dtype=z.dtype, device=device),
-    )
-    return ad.mean(ad.logsumexp(z, axis=1) - picked + nan_rows)
+    zero, nan = scalar_like(0.0, z.data, xp), scalar_like(xp.nan, z.data, xp)
+    return ad.mean(losses + xp.where(xp.any(hit, axis=1), zero, nan))
 
 
 @_arrays_in_arrays_out

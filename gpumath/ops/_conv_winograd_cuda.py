@@ -74,7 +74,7 @@ def conv_winograd_cuda(x: Any, weight: Any, bias: Any, geom: ConvGeometry, m: in
     run("weight", filters, (weight, u, np.int64(filters)))
     v = cupy.empty((points, g, c // g, tiles), dtype=dtype)
     run("input", c * tiles, (x, v, *input_args(geom, m)))
-    prod = cupy.ascontiguousarray(cupy.matmul(u, v))  # (points, G, K/G, tiles): a new array
+    prod = cupy.matmul(u, v)  # (points, G, K/G, tiles), a new C-ordered array
     out = cupy.empty(geom.out_shape, dtype=dtype)
     has_bias = bias is not None
     bias_arg = cupy.ascontiguousarray(bias) if has_bias else prod  # never read without bias
