@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .._backend import is_cupy_array
-from .._validate import check_array
+from .._validate import check_array, check_real_dtype
 from ._common import call, check_matrix, lib
 from ._decomp import svd
 from ._errors import LinAlgError
@@ -28,7 +28,8 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
     >>> float(la.norm(np.eye(3), ord="fro"))
     1.7320508075688772
     """
-    _check_real(x, "x")
+    check_array(x, "x")
+    check_real_dtype(x, "x")
     axes = axis if isinstance(axis, tuple) else (axis,)
     if axis is not None and not all(_is_int(a) for a in axes):  # NumPy truncates 1.0 to 1
         raise TypeError(f"`axis` must be None, an int or a tuple of ints; got {axis!r}")
@@ -41,12 +42,6 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
             "`ord` must be a vector norm order (a number, inf or -inf) or a matrix one "
             f"(None, 'fro', 'nuc', inf, -inf, 1, -1, 2, -2) as `axis` selects; got {ord!r}"
         ) from None
-
-
-def _check_real(x: Any, name: str) -> None:
-    check_array(x, name)
-    if np.dtype(x.dtype).kind not in "biuf":
-        raise TypeError(f"`{name}` must have a real dtype (bool, int or float); got {x.dtype}")
 
 
 def _is_int(value: Any) -> bool:
@@ -69,7 +64,8 @@ def cond(x: Any, p: Any = None) -> Any:
     if x.shape[-1] == 0 or x.shape[-2] == 0:
         raise LinAlgError(f"cond: `x` is empty (shape {tuple(x.shape)}); cond is undefined")
     if x.size == 0:  # an empty stack of matrices: an empty stack of numbers, as in NumPy
-        return lib(x).empty(x.shape[:-2], dtype=x.dtype)
+        dtype = x.dtype if np.dtype(x.dtype).kind == "f" else np.float64  # NumPy's result type
+        return lib(x).empty(x.shape[:-2], dtype=dtype)
     try:
         return call("svd", x, lib(x).linalg.cond, x, p)
     except ValueError as exc:
@@ -110,7 +106,8 @@ def matrix_rank(
     >>> int(la.matrix_rank(np.array([[1.0, 2.0], [2.0, 4.0]])))
     1
     """
-    _check_real(A, "A")
+    check_array(A, "A")
+    check_real_dtype(A, "A")
     if tol is not None and rtol is not None:
         raise ValueError(f"`tol` and `rtol` cannot both be set; got tol={tol!r}, rtol={rtol!r}")
     if not is_cupy_array(A):

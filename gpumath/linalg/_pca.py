@@ -147,10 +147,7 @@ class PCA:
     def transform(self, X: Any) -> Any:  # noqa: N803
         """Project ``X`` on the components: ``(X - mean_) @ components_.T``."""
         self._check_fitted()
-        check_array(X, "X")
-        if np.dtype(X.dtype).kind in "biu":  # as in fit (and scikit-learn): float64
-            X = array_namespace(X).astype(X, np.float64)
-        xp = self._check_input(X, self.n_features_in_)
+        xp, X = self._check_input(X, self.n_features_in_)
         projected = matmul(X - self.mean_, self.components_.T)
         if self.whiten:
             # scikit-learn floors the scale at eps: a component of zero variance (constant
@@ -178,8 +175,11 @@ class PCA:
 
     # ------------------------------------------------------------------ helpers
 
-    def _check_input(self, X: Any, n_features: int | None = None) -> Any:
+    def _check_input(self, X: Any, n_features: int | None = None) -> tuple[Any, Any]:
+        """``(xp, X)``: X checked, integers as float64 (as scikit-learn converts them)."""
         check_array(X, "X")
+        if np.dtype(X.dtype).kind in "biu":
+            X = array_namespace(X).astype(X, np.float64)
         kind = np.dtype(X.dtype).kind
         if kind != "f" or np.dtype(X.dtype) == np.float16:
             raise TypeError(f"`X` must have dtype float32 or float64; got {X.dtype}")
@@ -187,16 +187,13 @@ class PCA:
             raise ValueError(f"`X` must be 2-D (n_samples, n_features); got shape {X.shape}")
         if n_features is not None and X.shape[1] != n_features:
             raise ValueError(f"`X` has {X.shape[1]} features but PCA was fitted with {n_features}")
-        return array_namespace(X) if n_features is None else array_namespace(X, self.mean_)
+        return (array_namespace(X) if n_features is None else array_namespace(X, self.mean_)), X
 
     def _check_fit_input(self, X: Any) -> tuple[Any, Any]:
-        check_array(X, "X")
-        if np.dtype(X.dtype).kind in "biu":  # scikit-learn converts integers to float64
-            X = array_namespace(X).astype(X, np.float64)
-        self._check_input(X)
+        xp, X = self._check_input(X)
         if X.shape[0] < 2:
             raise ValueError(f"PCA needs at least 2 samples; got shape {tuple(X.shape)}")
-        return array_namespace(X), X
+        return xp, X
 
     def _check_fitted(self) -> None:
         # scikit-learn's NotFittedError (a ValueError and an AttributeError), as the linear

@@ -294,7 +294,7 @@ def expectation(
         if (
             not callable(g)
             or not isinstance(mean_g, int | float | np.integer | np.floating)
-            or math.isnan(mean_g)
+            or not math.isfinite(mean_g)
         ):
             raise ValueError(
                 "`control_variate` must be a pair (callable g, finite mean of g); "

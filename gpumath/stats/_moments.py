@@ -41,6 +41,7 @@ __all__ = [
     "moments_cuda",
     "moments_xp",
     "normalize_axes",
+    "numpy_keepdims",
     "prepare",
 ]
 
@@ -106,6 +107,13 @@ def prepare(x: Any, name: str = "x") -> tuple[Any, Any]:
 
 
 _KEPT = (np.dtype(np.float32), np.dtype(np.float64))  # dtypes prepare() returns unchanged
+
+
+def numpy_keepdims(x: Any, keepdims: bool) -> bool:
+    """``keepdims`` for ``x`` before :func:`prepare` makes a 0-d ``x`` 1-D: NumPy keeps the
+    zero axes of a 0-d array, so its result stays 0-d (SciPy's functions, which take 0-d
+    data as 1-D, keep one axis)."""
+    return keepdims and getattr(x, "ndim", None) != 0
 
 
 def normalize_axes(axis: Any, ndim: int, name: str = "axis") -> tuple[int, ...]:
@@ -235,6 +243,12 @@ def merge(a: Moments, b: Moments, xp: Any) -> Moments:
     return Moments(a.n + b.n, a.mean + nb * dn, m2, m3, m4, lo, hi, origin=a.origin)
 
 
+def mean_with_infinities(mean: Any, lo: Any, hi: Any, xp: Any) -> Any:
+    """``mean`` where a slice holds +-inf made NumPy's: the moment sums give inf - inf = NaN
+    there, while numpy.mean gives the infinity (NaN for both signs), which is ``lo + hi``."""
+    return xp.where(xp.isinf(lo) | xp.isinf(hi), lo + hi, mean)
+
+
 def finish(m: Moments, xp: Any, *, ddof: float, bias: bool, fisher: bool, eps: float) -> dict:
     """describe's statistics from a record, with SciPy's definitions (``m.n`` > 0).
 
@@ -245,9 +259,7 @@ def finish(m: Moments, xp: Any, *, ddof: float, bias: bool, fisher: bool, eps: f
     m2 = m.m2 / n
     mean = m.full_mean()
     if m.lo is not None:
-        # With +-inf in a slice the offsets from the origin are inf - inf = NaN, while
-        # numpy.mean gives the infinity (NaN for both signs): lo + hi says which.
-        mean = xp.where(xp.isinf(m.lo) | xp.isinf(m.hi), m.lo + m.hi, mean)
+        mean = mean_with_infinities(mean, m.lo, m.hi, xp)
     flat = m2 <= (eps * mean) ** 2
     safe = xp.where(flat, xp.ones_like(m2), m2)  # no 0/0 warnings where the result is NaN
     nan = xp.full_like(m2, xp.nan)
@@ -335,7 +347,5 @@ def moments_cuda(
     record = Moments(length, *fields[1:], origin=origin)
     names = ("mean", "variance", "skewness", "kurtosis", "min", "max")
     out = {name: stats[k].reshape(kept) for k, name in enumerate(names)}
-    # The kernel's mean of a slice with +-inf is NaN (inf - inf): NumPy's is lo + hi.
-    lo, hi = out["min"], out["max"]
-    out["mean"] = cupy.where(cupy.isinf(lo) | cupy.isinf(hi), lo + hi, out["mean"])
+    out["mean"] = mean_with_infinities(out["mean"], out["min"], out["max"], cupy)
     return record, out

@@ -16,7 +16,7 @@ import numpy as np
 
 from .._backend import array_namespace, is_cupy_array, is_numpy_namespace
 from .._validate import check_array, check_real_dtype
-from ._moments import normalize_axes, prepare, warn_if_empty
+from ._moments import normalize_axes, numpy_keepdims, prepare, warn_if_empty
 
 __all__ = ["histogram", "median", "quantile"]
 
@@ -125,7 +125,7 @@ def _quantile(x: Any, qs: np.ndarray, axis: Any, method: str, keepdims: bool, me
     """:func:`quantile` of checked arguments; ``median``: numpy.median's arithmetic (the
     middle value itself, or the mean of the two middle values), not interpolation."""
     interpolates = method in _CONTINUOUS or method in ("averaged_inverted_cdf", "midpoint")
-    keepdims = keepdims and getattr(x, "ndim", None) != 0  # a 0-d x has no axes to keep
+    keepdims = numpy_keepdims(x, keepdims)
     if interpolates:
         x, xp = prepare(x)
     else:

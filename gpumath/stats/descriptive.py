@@ -36,6 +36,7 @@ from ._moments import (
     moments_cuda,
     moments_xp,
     normalize_axes,
+    numpy_keepdims,
     prepare,
     warn_if_empty,
 )
@@ -126,13 +127,6 @@ def _stats(
     return out | {"min": m.lo, "max": m.hi}
 
 
-def _keepdims(x: Any, keepdims: bool) -> bool:
-    """``keepdims`` for ``x`` before :func:`prepare` makes a 0-d ``x`` 1-D: NumPy keeps the
-    zero axes of a 0-d array, so its result stays 0-d (SciPy's functions, which take 0-d
-    data as 1-D, keep one axis)."""
-    return keepdims and getattr(x, "ndim", None) != 0
-
-
 def _is_dask(x: Any) -> bool:
     """A dask array, recognised without importing dask."""
     return type(x).__module__.startswith("dask.")
@@ -154,7 +148,7 @@ def mean(x: Any, /, *, axis: Any = None, keepdims: bool = False) -> Any:
         if keepdims:
             raise ValueError("`keepdims` must be False for a dask array; got True")
         return chunked.mean(x, axis=axis)
-    keepdims = _keepdims(x, keepdims)
+    keepdims = numpy_keepdims(x, keepdims)
     x, xp = prepare(x)
     red = _Reduction(x, axis, keepdims)
     if warn_if_empty(red.n):
@@ -178,7 +172,7 @@ def var(x: Any, /, *, axis: Any = None, ddof: float = 0, keepdims: bool = False)
         if keepdims:
             raise ValueError("`keepdims` must be False for a dask array; got True")
         return chunked.var(x, axis=axis, ddof=ddof)
-    keepdims = _keepdims(x, keepdims)
+    keepdims = numpy_keepdims(x, keepdims)
     x, xp = prepare(x)
     return _variance(x, xp, axis, ddof, keepdims)
 
@@ -212,7 +206,7 @@ def std(x: Any, /, *, axis: Any = None, ddof: float = 0, keepdims: bool = False)
         if keepdims:
             raise ValueError("`keepdims` must be False for a dask array; got True")
         return chunked.std(x, axis=axis, ddof=ddof)
-    keepdims = _keepdims(x, keepdims)
+    keepdims = numpy_keepdims(x, keepdims)
     x, xp = prepare(x)
     return xp.sqrt(_variance(x, xp, axis, ddof, keepdims))
 
