@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from .. import autodiff as ad
 from .. import optim
 from .._validate import check_array
 from ._functional import cross_entropy
-from ._modules import Linear, ReLU, Sequential
+from ._modules import Linear, ReLU, Sequential, _check_sizes
 
 __all__ = ["accuracy", "train_mlp"]
 
@@ -58,10 +56,8 @@ def train_mlp(
     check_array(X, "X")
     if X.ndim != 2:
         raise ValueError(f"`X` must be 2-D (N, features); got shape {tuple(X.shape)}")
-    for name, value in (("n_classes", n_classes), ("epochs", epochs)):
-        # epochs=0 would return an untrained model and a NaN loss without complaint
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-            raise ValueError(f"`{name}` must be a positive int; got {value!r}")
+    # epochs=0 would return an untrained model and a NaN loss without complaint
+    _check_sizes(n_classes=n_classes, epochs=epochs)
     sizes = (X.shape[1], *hidden, n_classes)
     layers: list[Any] = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):

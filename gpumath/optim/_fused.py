@@ -10,6 +10,7 @@ multiply-adds.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -25,8 +26,6 @@ __all__ = [
     "axpby",
     "scaled_ratio",
 ]
-
-_ADAM_KERNEL: list[Any] = []  # built on the first CuPy call, so importing needs no CuPy
 
 
 def adam_leaf(
@@ -93,30 +92,33 @@ def _in_place_ok(*arrays: Any) -> bool:
     )
 
 
+@functools.cache
+def _adam_kernel() -> Any:
+    """The fused Adam ``ElementwiseKernel``, built on first GPU use (``import gpumath`` never
+    imports CuPy)."""
+    import cupy
+
+    return cupy.ElementwiseKernel(
+        "T g, T m0, T v0, T b1, T c1, T b2, T c2, T eps, T scale",
+        "T m, T v, T u",
+        """
+        m = b1 * m0 + c1 * g;
+        v = b2 * v0 + c2 * (g * g);
+        u = scale * (m / (sqrt(v) + eps));
+        """,
+        "gm_adam_update",
+        return_tuple=True,
+    )
+
+
 def adam_leaf_cuda(
     g: Any, m0: Any, v0: Any, b1: float, b2: float, eps: float, scale: float
 ) -> tuple[Any, Any, Any]:
     """:func:`adam_leaf` as one CuPy ``ElementwiseKernel`` (arrays of one dtype and shape)."""
-    if not _ADAM_KERNEL:
-        import cupy
-
-        _ADAM_KERNEL.append(
-            cupy.ElementwiseKernel(
-                "T g, T m0, T v0, T b1, T c1, T b2, T c2, T eps, T scale",
-                "T m, T v, T u",
-                """
-                m = b1 * m0 + c1 * g;
-                v = b2 * v0 + c2 * (g * g);
-                u = scale * (m / (sqrt(v) + eps));
-                """,
-                "gm_adam_update",
-                return_tuple=True,
-            )
-        )
     # Scalars as the arrays' own type: the placeholder T then binds to one dtype, and the
     # host computes 1 - b1 etc. in double exactly as the array path does.
     t = g.dtype.type
-    return _ADAM_KERNEL[0](g, m0, v0, t(b1), t(1.0 - b1), t(b2), t(1.0 - b2), t(eps), t(scale))
+    return _adam_kernel()(g, m0, v0, t(b1), t(1.0 - b1), t(b2), t(1.0 - b2), t(eps), t(scale))
 
 
 def axpby(x: Any, a: float, y: Any, b: float) -> Any:
