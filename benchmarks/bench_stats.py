@@ -51,13 +51,29 @@ def _host(values) -> np.ndarray:
     return np.ravel(gpumath.to_numpy(values)).astype(np.float64)
 
 
+def _array_cases(xp: Any, name: str) -> list[Case]:
+    """The statistics NumPy and CuPy both have, against ``xp``'s own (``name``)."""
+    return [
+        ("mean", lambda x, X: gs.mean(x), lambda x, X: xp.mean(x), name),
+        ("var", lambda x, X: gs.var(x), lambda x, X: xp.var(x), name),
+        ("std", lambda x, X: gs.std(x), lambda x, X: xp.std(x), name),
+        ("quantile", lambda x, X: gs.quantile(x, _Q), lambda x, X: xp.quantile(x, _Q), name),
+        (
+            "histogram(50)",
+            lambda x, X: gs.histogram(x, 50)[0],
+            lambda x, X: xp.histogram(x, 50)[0],
+            name,
+        ),
+        ("cov", lambda x, X: gs.cov(X), lambda x, X: xp.cov(X), name),
+        ("corrcoef", lambda x, X: gs.corrcoef(X), lambda x, X: xp.corrcoef(X), name),
+    ]
+
+
 def _cpu_cases() -> list[Case]:
+    """NumPy's statistics, and SciPy's for those NumPy lacks."""
     import scipy.stats as ss
 
-    return [
-        ("mean", lambda x, X: gs.mean(x), lambda x, X: np.mean(x), "numpy"),
-        ("var", lambda x, X: gs.var(x), lambda x, X: np.var(x), "numpy"),
-        ("std", lambda x, X: gs.std(x), lambda x, X: np.std(x), "numpy"),
+    return _array_cases(np, "numpy") + [
         ("skew", lambda x, X: gs.skew(x), lambda x, X: ss.skew(x), "scipy.stats"),
         ("kurtosis", lambda x, X: gs.kurtosis(x), lambda x, X: ss.kurtosis(x), "scipy.stats"),
         (
@@ -72,34 +88,8 @@ def _cpu_cases() -> list[Case]:
             lambda x, X: _fields(ss.describe(x)),
             "scipy.stats",
         ),
-        ("quantile", lambda x, X: gs.quantile(x, _Q), lambda x, X: np.quantile(x, _Q), "numpy"),
-        (
-            "histogram(50)",
-            lambda x, X: gs.histogram(x, 50)[0],
-            lambda x, X: np.histogram(x, 50)[0],
-            "numpy",
-        ),
         ("zscore", lambda x, X: gs.zscore(x), lambda x, X: ss.zscore(x), "scipy.stats"),
         ("sem", lambda x, X: gs.sem(x), lambda x, X: ss.sem(x), "scipy.stats"),
-        ("cov", lambda x, X: gs.cov(X), lambda x, X: np.cov(X), "numpy"),
-        ("corrcoef", lambda x, X: gs.corrcoef(X), lambda x, X: np.corrcoef(X), "numpy"),
-    ]
-
-
-def _gpu_cases(xp) -> list[Case]:
-    return [
-        ("mean", lambda x, X: gs.mean(x), lambda x, X: xp.mean(x), "cupy"),
-        ("var", lambda x, X: gs.var(x), lambda x, X: xp.var(x), "cupy"),
-        ("std", lambda x, X: gs.std(x), lambda x, X: xp.std(x), "cupy"),
-        ("quantile", lambda x, X: gs.quantile(x, _Q), lambda x, X: xp.quantile(x, _Q), "cupy"),
-        (
-            "histogram(50)",
-            lambda x, X: gs.histogram(x, 50)[0],
-            lambda x, X: xp.histogram(x, 50)[0],
-            "cupy",
-        ),
-        ("cov", lambda x, X: gs.cov(X), lambda x, X: xp.cov(X), "cupy"),
-        ("corrcoef", lambda x, X: gs.corrcoef(X), lambda x, X: xp.corrcoef(X), "cupy"),
     ]
 
 
@@ -135,7 +125,7 @@ def _describe_rows(ctx: Context) -> list[Row]:
 def run(ctx: Context) -> list[Row]:
     """Time every statistic against the vendor's on fresh random data (offset from zero)."""
     if ctx.on_gpu:  # 256 MiB of float32, beyond the L2 even with --quick
-        return _describe_rows(ctx) + _rows(ctx, 2**26, np.float32, _gpu_cases(ctx.xp))
+        return _describe_rows(ctx) + _rows(ctx, 2**26, np.float32, _array_cases(ctx.xp, "cupy"))
     # CPU: 16 or 32 MiB of float64, and 512 KiB, where a fixed per-call cost would show.
     large = 2**21 if ctx.quick else 2**22
     small = _rows(ctx, 2**16, np.float64, _cpu_cases(), repeat=100 if ctx.quick else 400)
