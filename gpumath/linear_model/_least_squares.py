@@ -197,8 +197,9 @@ def solve_qr(X: Any, y: Any, alpha: float, xp: Any) -> Any:
 
 def soft_threshold(v: Any, t: Any, xp: Any) -> Any:
     """``sign(v) * max(|v| - t, 0)``, the proximal map of ``t ||.||_1`` (``t >= 0``; an
-    array ``t`` thresholds each entry by its own), in four elementwise operations."""
-    return xp.maximum(v - t, 0) + xp.minimum(v + t, 0)
+    array ``t`` thresholds each entry by its own), as ``v - clip(v, -t, t)``: three
+    elementwise operations for a scalar ``t``."""
+    return v - xp.minimum(xp.maximum(v, -t), t)
 
 
 class Quadratic:
@@ -338,12 +339,11 @@ def fista(
         def forward(z: Any) -> Any:
             return z + step * (q.Xt_residual(z) - l2 * z if l2 else q.Xt_residual(z))
 
-    # Soft thresholding as v - clip(v, -t, t): three calls instead of five.
-    low, high = -(step * l1), step * l1
+    threshold = step * l1
     for it in range(1, max_iter + 1):
         w_new = forward(z)
         if l1 > 0:
-            w_new = w_new - xp.minimum(xp.maximum(w_new, low), high)
+            w_new = soft_threshold(w_new, threshold, xp)
         move = w_new - w
         k = xp.where((z - w_new) @ move > 0, zero, k + 1)
         z = w_new + (k / (k + 3)) * move
