@@ -57,18 +57,25 @@ def tree_leaves(tree: Any) -> list[Any]:
     return tree_flatten(tree)[0]
 
 
-def tree_map(fn: Callable[..., Any], tree: Any, *rest: Any) -> Any:
-    """Apply ``fn`` leafwise to ``tree`` and trees of the same structure."""
+def flatten_alike(
+    tree: Any, *rest: Any, what: str = "the trees must have one structure"
+) -> tuple[list[Any], Any, list[list[Any]]]:
+    """``(leaves, spec)`` of ``tree`` and the leaves of each of ``rest``, which must have
+    ``tree``'s structure: ValueError ``"{what}; got <tree> and <other>"`` otherwise."""
     leaves, spec = tree_flatten(tree)
     others = []
     for r in rest:
         r_leaves, r_spec = tree_flatten(r)
         # Equal leaf counts are not enough: {"w": .} and {"v": .} would pair silently.
         if r_spec != spec:
-            raise ValueError(
-                f"the trees must have one structure; got {describe(tree)} and {describe(r)}"
-            )
+            raise ValueError(f"{what}; got {describe(tree)} and {describe(r)}")
         others.append(r_leaves)
+    return leaves, spec, others
+
+
+def tree_map(fn: Callable[..., Any], tree: Any, *rest: Any) -> Any:
+    """Apply ``fn`` leafwise to ``tree`` and trees of the same structure."""
+    leaves, spec, others = flatten_alike(tree, *rest)
     return tree_unflatten(spec, [fn(*xs) for xs in zip(leaves, *others, strict=True)])
 
 

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..autodiff._core import namespace
-from ..autodiff._tree import describe, tree_flatten, tree_leaves, tree_map, tree_unflatten
+from ..autodiff._tree import flatten_alike, tree_flatten, tree_leaves, tree_map, tree_unflatten
 from ._fused import adam_leaf, add_square, axpby, scaled_ratio
 
 __all__ = [
@@ -171,22 +171,16 @@ def _map_leaves(fn: Callable[..., tuple[Any, ...]], n_out: int, *trees: Any) -> 
     """Apply ``fn`` leaf by leaf (all of one leaf's work before the next leaf, so the
     temporaries of one leaf are freed before the next one allocates); ``fn`` returns
     ``n_out`` arrays, regrouped here into ``n_out`` trees shaped like ``trees[0]``."""
-    leaves, spec = tree_flatten(trees[0])
-    others = []
-    for t in trees[1:]:
-        t_leaves, t_spec = tree_flatten(t)
-        if t_spec != spec:  # e.g. updates for other parameters than the state was built for
-            raise ValueError(
-                f"`updates` must have the structure of the optimizer state; got "
-                f"{describe(trees[0])} and {describe(t)}"
-            )
+    # e.g. updates for other parameters than the state was built for
+    what = "`updates` must have the structure of the optimizer state"
+    leaves, spec, others = flatten_alike(*trees, what=what)
+    for t_leaves in others:
         for u, s in zip(leaves, t_leaves, strict=True):
             if tuple(u.shape) != tuple(s.shape):  # the fused kernels must not broadcast
                 raise ValueError(
                     f"each update must have the shape of its optimizer state; got {tuple(u.shape)}"
                     f" for a state of shape {tuple(s.shape)}"
                 )
-        others.append(t_leaves)
     results = [fn(*xs) for xs in zip(leaves, *others, strict=True)]
     return [tree_unflatten(spec, [r[i] for r in results]) for i in range(n_out)]
 
@@ -469,7 +463,6 @@ def clip_by_global_norm(max_norm: float) -> GradientTransformation:
     _check_positive(max_norm, "max_norm")
 
     def update(updates: Any, state: EmptyState, params: Any = None) -> tuple[Any, Any]:
-        from ..autodiff._tree import tree_flatten, tree_unflatten
         from ..ops.clip_norm import clip_by_global_norm as clip_arrays
 
         leaves, spec = tree_flatten(updates)
@@ -489,12 +482,10 @@ def apply_updates(params: Any, updates: Any) -> Any:
     >>> optim.apply_updates({"w": np.ones(2)}, {"w": np.full(2, -0.5)})
     {'w': array([0.5, 0.5])}
     """
-    if tree_flatten(updates)[1] != tree_flatten(params)[1]:
-        raise ValueError(
-            f"`updates` must have the structure of `params`; got {describe(updates)} for "
-            f"{describe(params)}"
-        )
-    return tree_map(_add_update, params, updates)
+    leaves, spec, (steps,) = flatten_alike(
+        params, updates, what="`updates` must have the structure of `params`"
+    )
+    return tree_unflatten(spec, [_add_update(p, u) for p, u in zip(leaves, steps, strict=True)])
 
 
 def _add_update(p: Any, u: Any) -> Any:
