@@ -4,9 +4,10 @@
 // float64 kernel below sm_80), so gpumath/ops/matmul.py swaps one for the other.
 //
 // One block of 256 threads (8 warps) computes a 128 x 64 tile of C, walking K in steps of 8:
-//   * global -> registers: each thread fetches two double2 of A and one of B per step
-//     (scalar loads when a row or the base is not 16-byte aligned), zero-filled outside the
-//     matrix, so any M, N, K is correct and the tensor cores only ever see whole 8 x 4 tiles;
+//   * global -> registers, with the tile loaders of gemm_tiles.cuh: each thread fetches two
+//     pairs of doubles of A and one of B per step (scalar loads when a row or the base is not
+//     16-byte aligned), zero-filled outside the matrix, so any M, N, K is correct and the
+//     tensor cores only ever see whole 8 x 4 tiles;
 //   * registers -> shared: two stages, A as As[m][k] and B as Bs[k][n] (both row-major, as the
 //     WMMA fragments read them). The next step is fetched while the current one is
 //     multiplied: one __syncthreads per step;
@@ -32,10 +33,11 @@
 // emulation lane compiles this file with tests/cuda_emu/include/mma.h, a host implementation
 // of the double m8n8k4 WMMA API that checks the alignment and warp rules.
 #include "common.cuh"
+#include "gemm_tiles.cuh"
 
 #include <mma.h>
 
-#define GM_DMMA_THREADS 256
+#define GM_DMMA_THREADS GM_MM_THREADS  // the shared tile loaders' block size
 #ifndef GM_DMMA_GROUP_M
 #define GM_DMMA_GROUP_M 8
 #endif
@@ -64,57 +66,25 @@ typedef wmma::fragment<wmma::matrix_a, 8, 8, 4, double, wmma::row_major> gm_dmma
 typedef wmma::fragment<wmma::matrix_b, 8, 8, 4, double, wmma::row_major> gm_dmma_frag_b;
 typedef wmma::fragment<wmma::accumulator, 8, 8, 4, double> gm_dmma_frag_c;
 
-// Two doubles at src (16-byte aligned when vec) into r; zero outside the matrix. `ok`: the
-// row of A (or K index of B) is inside; `col` / `cols`: first column and row length. With
-// vec, cols is even, so a pair is wholly inside or wholly outside.
-__device__ __forceinline__ void gm_dmma_fetch2(const double* __restrict__ src, bool ok, int col,
-                                               int cols, bool vec, double2& r) {
-    if (vec) {
-        r = (ok && col < cols) ? *reinterpret_cast<const double2*>(src) : make_double2(0.0, 0.0);
-    } else {
-        r.x = (ok && col < cols) ? src[0] : 0.0;
-        r.y = (ok && col + 1 < cols) ? src[1] : 0.0;
-    }
-}
-
-// This thread's double2 of the A tile (rows m0.., columns k0..) and of the B tile (rows k0..,
-// columns n0..) for one K step.
+// One K step of the A tile (rows m0.., columns k0..) and the B tile (rows k0.., columns n0..):
+// this thread's vectors into registers, then into the shared stage (both row-major, as the
+// WMMA fragments read them).
 __device__ __forceinline__ void gm_dmma_fetch(const double* __restrict__ a,
                                               const double* __restrict__ b, int m0, int n0,
                                               int k0, int M, int N, int K, bool a_vec,
-                                              bool b_vec, double2 (&ra)[GM_DMMA_A_VECS],
-                                              double2 (&rb)[GM_DMMA_B_VECS]) {
-#pragma unroll
-    for (int l = 0; l < GM_DMMA_A_VECS; ++l) {
-        const int q = threadIdx.x + l * GM_DMMA_THREADS;
-        const int row = m0 + q / (GM_DMMA_BK / 2), k = k0 + (q % (GM_DMMA_BK / 2)) * 2;
-        // The row is clamped so the address stays inside the matrix even when it is not read.
-        const double* src = a + (gm_index_t)min(row, M - 1) * K + k;
-        gm_dmma_fetch2(src, row < M, k, K, a_vec, ra[l]);
-    }
-#pragma unroll
-    for (int l = 0; l < GM_DMMA_B_VECS; ++l) {
-        const int q = threadIdx.x + l * GM_DMMA_THREADS;
-        const int k = k0 + q / (GM_DMMA_BN / 2), col = n0 + (q % (GM_DMMA_BN / 2)) * 2;
-        const double* src = b + (gm_index_t)min(k, K - 1) * N + col;
-        gm_dmma_fetch2(src, k < K, col, N, b_vec, rb[l]);
-    }
+                                              bool b_vec, double (&ra)[GM_DMMA_A_VECS][2],
+                                              double (&rb)[GM_DMMA_B_VECS][2]) {
+    gm_mm_fetch_k_major<double, GM_DMMA_BK, 2, GM_DMMA_A_VECS>(a, m0, M, k0, K, a_vec, ra);
+    gm_mm_fetch_n_major<double, GM_DMMA_BN, 2, GM_DMMA_B_VECS>(b + (gm_index_t)k0 * N + n0, n0,
+                                                               N, k0, K, b_vec, rb);
 }
 
 __device__ __forceinline__ void gm_dmma_stage(double (*As)[GM_DMMA_LDA],
                                               double (*Bs)[GM_DMMA_LDB],
-                                              const double2 (&ra)[GM_DMMA_A_VECS],
-                                              const double2 (&rb)[GM_DMMA_B_VECS]) {
-#pragma unroll
-    for (int l = 0; l < GM_DMMA_A_VECS; ++l) {
-        const int q = threadIdx.x + l * GM_DMMA_THREADS;
-        *reinterpret_cast<double2*>(&As[q / (GM_DMMA_BK / 2)][(q % (GM_DMMA_BK / 2)) * 2]) = ra[l];
-    }
-#pragma unroll
-    for (int l = 0; l < GM_DMMA_B_VECS; ++l) {
-        const int q = threadIdx.x + l * GM_DMMA_THREADS;
-        *reinterpret_cast<double2*>(&Bs[q / (GM_DMMA_BN / 2)][(q % (GM_DMMA_BN / 2)) * 2]) = rb[l];
-    }
+                                              const double (&ra)[GM_DMMA_A_VECS][2],
+                                              const double (&rb)[GM_DMMA_B_VECS][2]) {
+    gm_mm_stage_n_major<double, GM_DMMA_BK, 2, GM_DMMA_A_VECS>(As, ra);  // As[m][k]: k-vectors
+    gm_mm_stage_n_major<double, GM_DMMA_BN, 2, GM_DMMA_B_VECS>(Bs, rb);
 }
 
 __device__ __forceinline__ void gm_matmul_dmma_body(const double* __restrict__ A,
@@ -136,8 +106,8 @@ __device__ __forceinline__ void gm_matmul_dmma_body(const double* __restrict__ A
     gm_grouped_tile(blockIdx.x, tiles_m, tiles_n, GM_DMMA_GROUP_M, tile_m, tile_n);
     const int m0 = tile_m * GM_DMMA_BM, n0 = tile_n * GM_DMMA_BN;
     const int k_steps = (K + GM_DMMA_BK - 1) / GM_DMMA_BK;
-    const bool a_vec = gm_is_aligned(A, 16) && K % 2 == 0 && stride_a % 2 == 0;
-    const bool b_vec = gm_is_aligned(B, 16) && N % 2 == 0 && stride_b % 2 == 0;
+    const bool a_vec = gm_mm_vec_ok<2>(A, K, stride_a);
+    const bool b_vec = gm_mm_vec_ok<2>(B, N, stride_b);
     // Direct fragment stores need the WMMA rules on C: 32-byte aligned rows of every matrix
     // of the batch (fragment rows start at multiples of 8, so N even is enough) and ldm = N
     // a multiple of 2.
@@ -154,7 +124,7 @@ __device__ __forceinline__ void gm_matmul_dmma_body(const double* __restrict__ A
 #pragma unroll
         for (int j = 0; j < GM_DMMA_FN; ++j) wmma::fill_fragment(acc[i][j], 0.0);
 
-    double2 ra[GM_DMMA_A_VECS], rb[GM_DMMA_B_VECS];
+    double ra[GM_DMMA_A_VECS][2], rb[GM_DMMA_B_VECS][2];
     gm_dmma_fetch(a, b, m0, n0, 0, M, N, K, a_vec, b_vec, ra, rb);
     gm_dmma_stage(As[0], Bs[0], ra, rb);
     __syncthreads();
