@@ -12,7 +12,7 @@ import numpy as np
 from .._backend import array_namespace, asarray, device_of, is_cupy_array
 from .._validate import check_array, check_callable, check_real_dtype
 from ._dist_base import special_for
-from ._order import quantile
+from ._order import lerp, quantile
 
 __all__ = ["BootstrapResult", "ConfidenceInterval", "bootstrap"]
 
@@ -121,8 +121,8 @@ def bootstrap(
         parts.append(xp.asarray(statistic(resamples, axis=-1)))
     theta = xp.concat(parts, axis=0) if len(parts) > 1 else parts[0]
     alpha = (1 - confidence_level) / 2
+    estimate = None if kind == "percentile" else xp.asarray(statistic(data, axis=-1))
     if kind == "bca":
-        estimate = xp.asarray(statistic(data, axis=-1))
         alpha_low, alpha_high = _bca_levels(statistic, data, theta, estimate, alpha, step, xp)
         ordered = xp.sort(theta, axis=0)
         low, high = (
@@ -133,7 +133,6 @@ def bootstrap(
         q = quantile(theta, [alpha, 1 - alpha], axis=0)
         low, high = q[0], q[1]
         if kind == "basic":
-            estimate = xp.asarray(statistic(data, axis=-1))
             low, high = 2 * estimate - high, 2 * estimate - low
     se = xp.std(theta, axis=0, correction=1)
     return BootstrapResult(ConfidenceInterval(low, high), theta, se)
@@ -193,7 +192,5 @@ def _linear_quantile(ordered: Any, q: Any, xp: Any) -> Any:
     upper = xp.minimum(lower + 1, last)
     lo = xp.take_along_axis(ordered, lower[None, ...], axis=0)[0, ...]
     hi = xp.take_along_axis(ordered, upper[None, ...], axis=0)[0, ...]
-    diff = hi - lo
-    # NumPy's _lerp: from the nearer end, so t = 0 and t = 1 give order statistics exactly.
-    value = xp.where(t >= 0.5, hi - diff * (1 - t), lo + diff * t)
+    value = lerp(lo, hi, t, xp)
     return xp.where(nan, xp.full_like(value, xp.nan), value)

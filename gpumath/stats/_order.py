@@ -161,13 +161,18 @@ def _quantile(x: Any, qs: np.ndarray, axis: Any, method: str, keepdims: bool, me
     elif interpolates:
         hi = xp.take(ordered, xp.asarray(upper, device=device), axis=0)
         t = xp.reshape(xp.asarray(gamma, dtype=x.dtype, device=device), (-1,) + (1,) * len(kept))
-        diff = hi - lo
-        # NumPy's _lerp: from the nearer end, so t = 0 and t = 1 give the data exactly.
-        result = xp.where(t >= 0.5, hi - diff * (1 - t), lo + diff * t)
+        result = lerp(lo, hi, t, xp)
     if np.dtype(x.dtype).kind == "f":
         has_nan = xp.isnan(ordered[-1:, ...])  # sorting puts NaN last
         result = xp.where(has_nan, xp.asarray(xp.nan, dtype=x.dtype, device=device), result)
     return xp.reshape(result, qs.shape + rest)
+
+
+def lerp(lo: Any, hi: Any, t: Any, xp: Any) -> Any:
+    """``lo + t (hi - lo)`` as NumPy's quantile computes it: from the nearer end, so ``t = 0``
+    and ``t = 1`` give ``lo`` and ``hi`` exactly."""
+    diff = hi - lo
+    return xp.where(t >= 0.5, hi - diff * (1 - t), lo + diff * t)
 
 
 def median(x: Any, /, *, axis: Any = None, keepdims: bool = False) -> Any:
