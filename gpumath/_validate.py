@@ -15,6 +15,11 @@ from ._backend import is_cupy_array
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
+def is_int(value: Any) -> bool:
+    """A Python or NumPy integer, not a bool (NumPy would truncate 2.5 or 1.0 silently)."""
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
 def check_callable(value: Any, name: str) -> None:
     """TypeError unless ``value`` can be called: at the call that takes it, not deep inside
     the loop or the returned function that first calls it."""

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .._backend import is_cupy_array
-from .._validate import check_array, check_real_dtype
+from .._validate import check_array, check_real_dtype, is_int
 from ._common import call, check_matrix, lib
 from ._decomp import svd
 from ._errors import LinAlgError
@@ -31,7 +31,7 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
     check_array(x, "x")
     check_real_dtype(x, "x")
     axes = axis if isinstance(axis, tuple) else (axis,)
-    if axis is not None and not all(_is_int(a) for a in axes):  # NumPy truncates 1.0 to 1
+    if axis is not None and not all(is_int(a) for a in axes):  # NumPy truncates 1.0 to 1
         raise TypeError(f"`axis` must be None, an int or a tuple of ints; got {axis!r}")
     try:
         return call("svd", x, lib(x).linalg.norm, x, ord=ord, axis=axis, keepdims=keepdims)
@@ -42,10 +42,6 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
             "`ord` must be a vector norm order (a number, inf or -inf) or a matrix one "
             f"(None, 'fro', 'nuc', inf, -inf, 1, -1, 2, -2) as `axis` selects; got {ord!r}"
         ) from None
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
 def cond(x: Any, p: Any = None) -> Any:

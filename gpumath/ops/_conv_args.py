@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import FLOAT_DTYPES, check_array
+from .._validate import FLOAT_DTYPES, check_array, is_int
 
 __all__ = ["ConvGeometry", "conv_geometry", "check_grad_out"]
 
@@ -49,16 +49,12 @@ class ConvGeometry:
 
 def _int_tuple(value: Any, nd: int, name: str, minimum: int) -> tuple[int, ...]:
     """An int or a length-``nd`` sequence of ints, each >= ``minimum``."""
-    items = (value,) * nd if _is_int(value) else value
-    if not isinstance(items, tuple | list) or len(items) != nd or not all(map(_is_int, items)):
+    items = (value,) * nd if is_int(value) else value
+    if not isinstance(items, tuple | list) or len(items) != nd or not all(map(is_int, items)):
         raise ValueError(f"`{name}` must be an int or a tuple of {nd} ints; got {value!r}")
     if any(int(v) < minimum for v in items):
         raise ValueError(f"`{name}` must be >= {minimum} in every axis; got {value!r}")
     return tuple(int(v) for v in items)
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
 def _padding_pairs(
@@ -75,7 +71,7 @@ def _padding_pairs(
             totals = [d * (k - 1) for k, d in zip(kernel, dilation, strict=True)]
             return tuple((t // 2, t - t // 2) for t in totals)
         raise ValueError(f"`padding` must be an int, a tuple, 'valid' or 'same'; got {padding!r}")
-    if _is_int(padding):
+    if is_int(padding):
         padding = (int(padding),) * nd
     message = (
         f"`padding` must be an int, a tuple of {nd} ints or of {nd} (before, after) pairs, "
@@ -85,9 +81,9 @@ def _padding_pairs(
         raise ValueError(message)
     pairs = []
     for item in padding:
-        if _is_int(item):
+        if is_int(item):
             pairs.append((int(item), int(item)))
-        elif isinstance(item, tuple | list) and len(item) == 2 and all(map(_is_int, item)):
+        elif isinstance(item, tuple | list) and len(item) == 2 and all(map(is_int, item)):
             pairs.append((int(item[0]), int(item[1])))
         else:
             raise ValueError(message)
@@ -134,7 +130,7 @@ def conv_geometry(
             f"{op}: `weight` must be {nd + 2}-D (out_channels, in_channels/groups, "
             f"*kernel); got shape {tuple(weight.shape)}"
         )
-    if not _is_int(groups) or groups < 1:
+    if not is_int(groups) or groups < 1:
         raise ValueError(f"`groups` must be a positive int; got {groups!r}")
     groups = int(groups)
     batch, channels, *in_size = (int(s) for s in x.shape)

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .._backend import is_cupy_array, to_numpy
+from .._validate import is_int
 
 Size = int | Sequence[int] | None
 
@@ -28,7 +29,7 @@ def as_shape(size: Size, *params: Any) -> tuple[int, ...]:
     if (
         isinstance(shape, str)
         or not isinstance(shape, Sequence | np.ndarray)
-        or not all(_is_int(s) for s in shape)
+        or not all(is_int(s) for s in shape)
     ):
         raise TypeError(f"`size` must be None, an int or a sequence of ints; got {size!r}")
     shape = tuple(int(s) for s in shape)
@@ -43,10 +44,6 @@ def as_shape(size: Size, *params: Any) -> tuple[int, ...]:
             f"`size` {shape} must be a shape the parameters {param_shape} broadcast to"
         )
     return shape
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
 def float_dtype(dtype: Any, *params: Any) -> np.dtype:
