@@ -148,7 +148,7 @@ class _Objective:
         xp, Xa = self.xp, self.X
         if self.intercept:
             Xa = xp.concat([Xa, xp.ones((Xa.shape[0], 1), dtype=Xa.dtype, device=_device(Xa))], 1)
-        gram = xp.matrix_transpose(Xa) @ (Xa * self.s[:, None])
+        gram = weighted_gram(Xa, self.s, xp)  # sample weights s >= 0
         # The logistic loss curves at most 1/4, the softmax cross-entropy at most 1/2.
         curvature = 0.25 if self.K == 1 else 0.5
         top = float(to_numpy(linalg.eigvalsh(gram)[-1]))
