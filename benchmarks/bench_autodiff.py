@@ -28,7 +28,6 @@ from .harness import (
     import_torch,
     max_rel_err,
     paired_time_it,
-    time_it,
     wall_time,
 )
 
@@ -207,39 +206,6 @@ def _torch_mlp(torch: Any, params: list[Any], x: Any) -> Any:
     return h
 
 
-def _torch_seconds(torch: Any, fn: Any, repeat: int) -> float:
-    """Median seconds of ``fn()`` on the GPU by CUDA events on torch's stream."""
-    for _ in range(3):
-        fn()
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(repeat):
-        start = torch.cuda.Event(enable_timing=True)
-        end = torch.cuda.Event(enable_timing=True)
-        start.record()
-        fn()
-        end.record()
-        end.synchronize()
-        times.append(start.elapsed_time(end) / 1e3)
-    return statistics.median(times)
-
-
-def _side_by_side(ctx: Context, torch: Any, ours: Any, theirs: Any) -> tuple[float, float]:
-    """Median seconds of ours and torch's, alternated so drift hits both alike.
-
-    GPU: three rounds of CUDA-event medians each (CuPy's events for ours, torch's for
-    torch). CPU: interleaved call by call (``paired_time_it``), wall time.
-    """
-    if not ctx.on_gpu:
-        return paired_time_it(ctx, ours, theirs, repeat=10 if ctx.quick else 30)
-    repeat = 5 if ctx.quick else 20
-    ours_t, theirs_t = [], []
-    for _ in range(3):
-        ours_t.append(time_it(ctx, ours, repeat=repeat))
-        theirs_t.append(_torch_seconds(torch, theirs, repeat))
-    return statistics.median(ours_t), statistics.median(theirs_t)
-
-
 def _torch_rows(
     ctx: Context, params: list[Any], x: Any, y: Any, step_ours: Any, case: str, flops: int
 ) -> list[Row]:
@@ -293,14 +259,20 @@ def _torch_compare(
     vendor = "torch eager " + ("cuda" if ctx.on_gpu else "cpu") + " (TF32 off)"
     peak = ctx.ceilings.matmul_TFLOPs
     rows = []
-    fwd_ours, fwd_torch = _side_by_side(ctx, torch, lambda: _forward_ours(params, x), torch_forward)
+    # CuPy's events time torch's kernels too: both run on the CUDA default stream.
+    reps = 10 if ctx.quick else 30
+
+    def forward_ours() -> Any:
+        return _forward_ours(params, x)
+
+    fwd_ours, fwd_torch = paired_time_it(ctx, forward_ours, torch_forward, repeat=reps)
     rows.append(
         Row("mlp forward vs torch", f"{case}; ours/torch speed {fwd_torch / fwd_ours:.2f}x",
             fwd_ours * 1e3, fwd_torch * 1e3, vendor, flops / fwd_ours / 1e12, "TFLOP/s",
             peak, fwd_err)
     )  # fmt: skip
     tp, opt = fresh()
-    step_s, torch_s = _side_by_side(ctx, torch, step_ours, lambda: torch_step(tp, opt))
+    step_s, torch_s = paired_time_it(ctx, step_ours, lambda: torch_step(tp, opt), repeat=reps)
     rows.append(
         Row("mlp adam step vs torch",
             f"{case}; ours/torch speed {torch_s / step_s:.2f}x (issue: >= 0.8x)",
