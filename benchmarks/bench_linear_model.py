@@ -197,8 +197,7 @@ def _cases(ctx: Context) -> list[_Case]:
 
     def add(op: str, case: str, ours: Any, ref: Any, key: str, vendor: str, repeat: int):
         X, y = data[key]
-        name = key if not key.startswith("synthetic") else f"{key} {size}"
-        cases.append((op, f"{name}: {case}", *_pair(ours, ref, X, y), vendor, repeat))
+        cases.append((op, f"{_label(key, size)}: {case}", *_pair(ours, ref, X, y), vendor, repeat))
 
     for key, rep in (("diabetes", small), ("synthetic", medium)):
         add(
@@ -291,7 +290,7 @@ def _cases(ctx: Context) -> list[_Case]:
         X, y = data[key]
         ours, ref = SGDRegressor(**kw), sk.SGDRegressor(**kw)
         exact = np.linalg.lstsq(np.c_[X, np.ones(len(X))], y, rcond=None)[0][:-1]
-        name = key if key == "diabetes" else f"{key} {size}"
+        name = _label(key, size)
         cases.append(
             (
                 "SGDRegressor.fit",
@@ -321,6 +320,11 @@ def _cases(ctx: Context) -> list[_Case]:
     return cases
 
 
+def _label(key: str, size: str) -> str:
+    """A case's data in the row: the dataset's name, with its shape for the synthetic ones."""
+    return f"{key} {size}" if key.startswith("synthetic") else key
+
+
 def _statsmodels_case(GLM: type, data: dict, key: str, size: str, repeat: int) -> _Case:
     """Poisson GLM by IRLS against statsmodels' IRLS on the same counts."""
     import statsmodels.api as sm
@@ -336,7 +340,7 @@ def _statsmodels_case(GLM: type, data: dict, key: str, size: str, repeat: int) -
     def coefs() -> tuple:
         return np.r_[ours.intercept_, ours.coef_], fitted["result"].params
 
-    name = key if not key.startswith("synthetic") else f"{key} {size}"
+    name = _label(key, size)
     return (
         "GLM.fit",
         f"{name}: poisson IRLS vs IRLS",
