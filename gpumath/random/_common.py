@@ -69,9 +69,10 @@ def check_scalar(value: Any, name: str, test: Callable[[float], bool], text: str
 
 
 def check_counts(n: Any, name: str) -> None:
-    """Array counts must have an integer dtype: casting 2.5 to int64 would silently give 2
-    (scalars are checked by value with :func:`check_scalar`)."""
+    """Counts: a scalar must be a non-negative integer value; an array must have an integer
+    dtype (casting 2.5 to int64 would silently give 2; its values are not read: no sync)."""
     if isinstance(n, int | float | np.integer | np.floating):
+        check_scalar(n, name, lambda v: v >= 0 and v == int(v), "a non-negative integer")
         return
     dtype = n.dtype if isinstance(n, np.ndarray) or is_cupy_array(n) else np.asarray(n).dtype
     if np.dtype(dtype).kind not in "biu":

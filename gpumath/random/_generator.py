@@ -338,7 +338,6 @@ class Generator(SamplingMethods):
         >>> int(k.min()) >= 0 and int(k.max()) <= 10
         True
         """
-        check_scalar(n, "n", lambda v: v >= 0 and v == int(v), "a non-negative integer")
         check_counts(n, "n")
         check_scalar(p, "p", lambda v: 0 <= v <= 1, "in [0, 1]")
         shape = as_shape(size, n, p)

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from .._backend import is_cupy_array
-from ._common import Size, as_shape, check_counts, check_scalar, first, on_device
+from ._common import Size, as_shape, check_counts, first, on_device
 
 
 class SamplingMethods:
@@ -99,7 +99,6 @@ class SamplingMethods:
         >>> c.shape, bool((c.sum(axis=1) == 10).all())
         ((4, 3), True)
         """
-        check_scalar(n, "n", lambda v: v >= 0 and v == int(v), "a non-negative integer")
         check_counts(n, "n")
         p = self._check_probs(pvals, "pvals").astype(np.float64)
         trials = self._arr(n, "n", np.int64)
