@@ -12,6 +12,7 @@ import pytest
 import scipy.stats
 from sklearn.decomposition import PCA as SkPCA
 
+from gpumath import to_numpy
 from gpumath.testing import assert_close
 
 stats = importlib.import_module("gpumath.stats.descriptive")
@@ -115,9 +116,14 @@ def test_describe_mean_with_infinities_matches_scipy(xp, rng, dtype):
     host = rng.normal(size=(50, 5)).astype(dtype)
     host[3, 1], host[7, 2], host[9, 2], host[1, 3], host[4, 4] = INF, -INF, INF, -INF, np.nan
     got = stats.describe(xp.asarray(host), axis=0)
-    ref = _quiet(scipy.stats.describe, host, axis=0)
-    assert_close(got.mean, ref.mean.astype(dtype), rtol=1e-5 if dtype == np.float32 else 1e-12)
-    assert_close(got.minmax[1], ref.minmax[1])
+    ref = _quiet(scipy.stats.describe, host.astype(np.float64), axis=0)
+    # Infinities and NaN where SciPy has them; the one finite column's mean (of 50 normals,
+    # near 0) bounded on the data's scale, not relative to itself.
+    assert_close(got.mean, ref.mean.astype(dtype), rtol=np.inf)
+    mean, finite = to_numpy(got.mean).astype(np.float64), np.isfinite(ref.mean)
+    bound = 50 * np.finfo(dtype).eps * np.max(np.abs(host[:, 0]))
+    assert np.all(np.abs(mean[finite] - ref.mean[finite]) <= bound)
+    assert_close(got.minmax[1], ref.minmax[1].astype(dtype))
 
 
 @pytest.mark.parametrize(
