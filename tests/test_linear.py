@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from scipy.special import erf
+from scipy.special import erfc
 
 from gpumath.testing import assert_close
 
@@ -27,7 +27,9 @@ def _reference(x, w, b, activation):
     if activation == "relu":
         return np.where(v < 0, 0.0, v)
     if activation == "gelu":
-        return 0.5 * v * (1.0 + erf(v / np.sqrt(2.0)))
+        # 1 + erf(v / sqrt 2) written as erfc(-v / sqrt 2): for v < -3 the sum cancels and
+        # loses up to 1e-10 of the value, which the tiny float64 results then failed on.
+        return 0.5 * v * erfc(-v / np.sqrt(2.0))
     if activation == "sigmoid":
         return 1.0 / (1.0 + np.exp(-v))
     if activation == "tanh":
