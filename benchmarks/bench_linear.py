@@ -50,9 +50,9 @@ def _vendor(ctx: Context, activation: str) -> Any:
         v = x @ w.T + b
         if activation == "relu":
             return np.maximum(v, 0)
-        from scipy.special import erf
+        from scipy.special import erfc
 
-        return 0.5 * v * (1 + erf(v / np.sqrt(2).astype(v.dtype)))
+        return 0.5 * v * erfc(-v / np.sqrt(2).astype(v.dtype))
 
     return cpu
 

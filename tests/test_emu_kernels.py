@@ -212,8 +212,9 @@ ACTIVATION_CODES = {None: 0, "relu": 1, "gelu": 2, "sigmoid": 3, "tanh": 4}
 
 
 def _linear_reference(x, w, bias, activation):
-    """activation(x @ w.T + bias) written out in float64 (SciPy's erf for the exact gelu)."""
-    from scipy.special import erf
+    """activation(x @ w.T + bias) written out in float64 (SciPy's erfc for the exact gelu:
+    1 + erf(v / sqrt 2) would cancel for v < -3)."""
+    from scipy.special import erfc
 
     v = x.astype(np.float64) @ w.astype(np.float64).T
     if bias is not None:
@@ -221,7 +222,7 @@ def _linear_reference(x, w, bias, activation):
     if activation == "relu":
         return np.where(v < 0, 0.0, v)
     if activation == "gelu":
-        return 0.5 * v * (1 + erf(v / np.sqrt(2)))
+        return 0.5 * v * erfc(-v / np.sqrt(2))
     if activation == "sigmoid":
         return 1 / (1 + np.exp(-v))
     if activation == "tanh":
